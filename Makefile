@@ -1,0 +1,64 @@
+# Trading-Agent: one command per job. Run `make help` for the list.
+SHELL := /bin/bash
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+SHARED_DATA ?= ../shared/data
+DATADIR ?= $(SHARED_DATA)/binance
+VENUE_PORT ?= 8090
+STRATEGY ?= SampleStrategy
+TIMERANGE ?= 20240101-20240920
+CONFIGS := -c user_data/config.json -c user_data/config.offline.json
+# Freqtrade's own sample strategy, straight from the installed package (never a committed copy).
+FT_TEMPLATES = $(shell $(BIN)/python -c 'import freqtrade, os; print(os.path.dirname(freqtrade.__file__) + "/templates")')
+STRATEGY_PATH ?= $(if $(filter SampleStrategy,$(STRATEGY)),$(FT_TEMPLATES),user_data/strategies)
+
+.PHONY: help setup test lint format demo backtest bench venue clean
+
+help:
+	@echo "make setup     create .venv and install everything (idempotent)"
+	@echo "make test      run the test suite (ruff + pytest)"
+	@echo "make demo      offline demo: replay venue + freqtrade trade --dry-run, until Ctrl-C"
+	@echo "make backtest  offline Freqtrade backtest on the recorded data (STRATEGY=..., TIMERANGE=...)"
+	@echo "make bench     run every benchmark under bench/ and print one table"
+	@echo "make venue     run the local MEXC-compatible venue in replay mode"
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+# Re-install only when the project definition changes.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e ".[dev]"
+	touch $@
+
+setup: $(VENV)/.installed
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: setup
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+test: lint
+	$(BIN)/python -m pytest -q
+
+venue: setup
+	$(BIN)/ta-venue --datadir $(DATADIR) --port $(VENUE_PORT) --replay
+
+demo: setup
+	STRATEGY=$(STRATEGY) STRATEGY_PATH=$(STRATEGY_PATH) DATADIR=$(DATADIR) VENUE_PORT=$(VENUE_PORT) \
+		$(BIN)/python -m launch.demo
+
+backtest: setup
+	$(BIN)/python -m launch.offline -- $(BIN)/freqtrade backtesting $(CONFIGS) \
+		--datadir $(DATADIR) --strategy $(STRATEGY) --strategy-path $(STRATEGY_PATH) \
+		--timeframe 5m --timerange $(TIMERANGE) --export none
+
+bench: setup
+	$(BIN)/python -m bench.run_all
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis user_data/backtest_results

@@ -1,0 +1,1 @@
+"""Process orchestration for the offline workflows: the venue next to Freqtrade."""

@@ -1,0 +1,86 @@
+"""Start the local venue as a child process, wait for it, and stop children cleanly."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+
+def venue_command(datadir: str | Path, port: int, replay: bool,
+                  replay_start: str | None = None) -> list[str]:
+    """The ``ta-venue`` command line for the given options."""
+    exe = shutil.which("ta-venue", path=str(Path(sys.executable).parent)) or "ta-venue"
+    cmd = [exe, "--datadir", str(datadir), "--port", str(port)]
+    if replay:
+        cmd.append("--replay")
+    if replay_start:
+        cmd += ["--replay-start", replay_start]
+    return cmd
+
+
+def wait_until_up(url: str, timeout: float = 30.0, proc: subprocess.Popen | None = None) -> None:
+    """Poll ``url`` until it answers 200; raise ``TimeoutError`` naming it otherwise."""
+    deadline = time.monotonic() + timeout
+    last_error = ""
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"process for {url} exited early with code {proc.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as resp:
+                if resp.status == 200:
+                    return
+        except (urllib.error.URLError, OSError) as exc:
+            last_error = str(exc)
+        time.sleep(0.2)
+    raise TimeoutError(f"{url} did not answer within {timeout:.0f} s ({last_error})")
+
+
+def stop_process(proc: subprocess.Popen, grace: float = 20.0) -> int:
+    """Ask a child to stop (SIGINT, then SIGTERM, then SIGKILL) and return its exit code."""
+    for sig, wait in ((signal.SIGINT, grace), (signal.SIGTERM, 5.0)):
+        if proc.poll() is not None:
+            return proc.returncode
+        with contextlib.suppress(ProcessLookupError):
+            proc.send_signal(sig)
+        try:
+            return proc.wait(timeout=wait)
+        except subprocess.TimeoutExpired:
+            continue
+    proc.kill()
+    return proc.wait()
+
+
+@contextlib.contextmanager
+def running_venue_process(datadir: str | Path, port: int, replay: bool,
+                          replay_start: str | None = None,
+                          log: Path | None = None) -> Iterator[str]:
+    """Run ``ta-venue`` as a child process for the duration of the block; yield its URL."""
+    out = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115
+    proc = subprocess.Popen(venue_command(datadir, port, replay, replay_start),
+                            stdout=out, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(f"{base}/api/v3/ping", proc=proc)
+        yield base
+    finally:
+        stop_process(proc, grace=5.0)
+        if log:
+            out.close()
+
+
+def run_foreground(cmd: Sequence[str], env: dict[str, str] | None = None) -> int:
+    """Run ``cmd``; on Ctrl-C let it shut down gracefully and return its exit code."""
+    proc = subprocess.Popen(list(cmd), env=env or os.environ.copy())
+    try:
+        return proc.wait()
+    except KeyboardInterrupt:
+        return stop_process(proc)

@@ -1,0 +1,7 @@
+"""Allow ``python -m plugins list``."""
+
+import sys
+
+from plugins.cli import main
+
+sys.exit(main())

@@ -1,0 +1,195 @@
+"""The whole contract between Trading-Agent strategies and plugins.
+
+Every hook is called with keyword arguments only. A plugin implements any subset
+of them with ``@hookimpl`` and leaves the rest out. Each spec says how many answers
+are combined and how; the combining is done by :mod:`plugins.manager`, never by the
+strategies, so every strategy applies the same rules.
+
+Plugins must be causal: nothing they add to a candle may depend on a later candle.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import pluggy
+from pandas import DataFrame
+
+PROJECT_NAME = "trading_agent"
+ENTRY_POINT_GROUP = "trading_agent.plugins"
+
+hookspec = pluggy.HookspecMarker(PROJECT_NAME)
+hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
+
+#: Signature of the callable handed to plugins in :func:`bot_start` for user-facing
+#: notifications. The strategy rate-limits it and forwards to ``dp.send_msg``
+#: (Telegram, FreqUI, webhooks). ``key`` groups messages for rate limiting.
+Notifier = Callable[..., None]
+
+
+@dataclass(frozen=True, slots=True)
+class EntryVerdict:
+    """One plugin's answer to "may this entry go ahead?"."""
+
+    allow: bool
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RiskAdvice:
+    """One plugin's view of how much risk a new or open position may carry.
+
+    ``stake_multiplier`` scales the strategy's stake (1.0 = unchanged, 0.0 = no
+    entry). ``stoploss`` is a Freqtrade-style stop distance relative to the
+    current rate (a negative ratio such as ``-0.02``), or ``None`` for no view.
+    """
+
+    stake_multiplier: float = 1.0
+    stoploss: float | None = None
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class TradeSnapshot:
+    """A plain, Freqtrade-independent view of one trade, handed to plugins."""
+
+    trade_id: int
+    pair: str
+    is_short: bool
+    is_open: bool
+    open_date: datetime
+    open_rate: float
+    amount: float
+    stake_amount: float
+    close_date: datetime | None = None
+    close_rate: float | None = None
+    profit_ratio: float | None = None
+    profit_abs: float | None = None
+    enter_tag: str | None = None
+    exit_reason: str | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+
+@hookspec
+def bot_start(config: Mapping[str, Any], runmode: str, notify: Notifier) -> None:
+    """Start up: build clients, threads and caches (never at import or ``__init__``).
+
+    Called once per bot process by the strategy's ``bot_start``, after settings
+    were validated. ``config`` is Freqtrade's whole (read-only) configuration,
+    ``runmode`` Freqtrade's run mode value (``"dry_run"``, ``"live"``,
+    ``"backtest"``, ``"hyperopt"``, ``"util_no_exchange"`` ...). ``notify(message,
+    key=...)`` sends a rate-limited user notification.
+    Combining: every implementation is called; an exception stops the bot start.
+    """
+
+
+@hookspec
+def bot_loop(
+    current_time: datetime, analyzed: Mapping[str, DataFrame], open_trades: Sequence[TradeSnapshot]
+) -> None:
+    """Run once at the start of every bot iteration (Freqtrade's ``bot_loop_start``).
+
+    ``analyzed`` maps each whitelisted pair to its latest analysed dataframe (may
+    be empty early on). Implementations must return quickly: slow work belongs on
+    a background worker started in :func:`bot_start`.
+    Combining: every implementation is called; an exception is logged and the
+    loop goes on.
+    """
+
+
+@hookspec
+def bot_stop() -> None:
+    """Shut down: stop workers, flush journals, close connections.
+
+    Combining: every implementation is called; exceptions are logged.
+    """
+
+
+@hookspec
+def add_indicators(
+    dataframe: DataFrame, pair: str, timeframe: str, runmode: str
+) -> DataFrame | None:
+    """Return new indicator columns for a candle dataframe, or ``None``.
+
+    ``dataframe`` holds ``date, open, high, low, close, volume`` (plus columns
+    added earlier) and must not be modified. The returned frame has the same
+    index and only new columns; each value must be known at its candle's close.
+    Combining: every answer is joined onto the dataframe; two plugins adding the
+    same column name is an error.
+    """
+
+
+@hookspec
+def approve_entry(
+    pair: str,
+    side: str,
+    rate: float,
+    amount: float,
+    current_time: datetime,
+    candle: Mapping[str, Any],
+    orderbook: Mapping[str, Any] | None,
+    runmode: str,
+) -> EntryVerdict | None:
+    """Approve or veto one entry about to be placed.
+
+    ``candle`` is the last analysed candle of the pair; ``orderbook`` the live
+    ccxt order book (``None`` in backtests). Return ``None`` for no opinion.
+    Combining: any veto wins, and every veto's reason is reported. A plugin that
+    raises counts as a veto (fail closed).
+    """
+
+
+@hookspec
+def risk_advice(
+    pair: str,
+    side: str,
+    current_time: datetime,
+    current_rate: float,
+    candle: Mapping[str, Any],
+    trade: TradeSnapshot | None,
+) -> RiskAdvice | None:
+    """Advise on stake size and stop-loss for a pair (``trade`` is ``None`` before entry).
+
+    Combining: the smallest ``stake_multiplier`` wins; the tightest stop-loss
+    (closest to zero) wins; the strategy then clamps both to the hard limits in
+    the config. A plugin that raises counts as ``stake_multiplier=0`` (no new
+    risk) and no stop-loss view.
+    """
+
+
+@hookspec
+def exit_advice(
+    trade: TradeSnapshot, current_time: datetime, current_rate: float, current_profit: float
+) -> str | None:
+    """Ask for an open trade to be exited now; return the exit reason, or ``None``.
+
+    Combining: any request wins; the first reason (in call order) is used.
+    A plugin that raises is logged and counts as no request: exits are never
+    blocked and never forced by an error.
+    """
+
+
+@hookspec
+def trade_filled(
+    trade: TradeSnapshot,
+    order_side: str,
+    order_type: str,
+    filled_amount: float,
+    fill_price: float,
+    current_time: datetime,
+) -> None:
+    """Be told that an order of ``trade`` was filled (entry or exit).
+
+    Combining: every implementation is called; exceptions are logged.
+    """
+
+
+@hookspec
+def trade_closed(trade: TradeSnapshot, current_time: datetime) -> None:
+    """Be told that ``trade`` is closed, with its final profit.
+
+    Combining: every implementation is called; exceptions are logged.
+    """
