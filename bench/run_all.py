@@ -49,17 +49,33 @@ def main(argv: list[str] | None = None) -> int:
         except Exception:
             failed = True
             traceback.print_exc()
-            result = [{"name": f"{name}: FAILED", "value": float("nan"), "unit": "",
-                       "target": "", "note": "see traceback above"}]
+            result = [
+                {
+                    "name": f"{name}: FAILED",
+                    "value": float("nan"),
+                    "unit": "",
+                    "target": "",
+                    "note": "see traceback above",
+                }
+            ]
         for row in result:
             rows.append({"bench": name.removeprefix("bench_"), **row})
         print(f"[{name} took {time.perf_counter() - started:.1f} s]", file=sys.stderr)
     header = ("bench", "name", "value", "unit", "target", "note")
-    table = [[str(r.get("bench", "")), str(r["name"]), format_value(float(r["value"])),
-              str(r.get("unit", "")), str(r.get("target", "")), str(r.get("note", ""))]
-             for r in rows]
-    widths = [max(len(h), *(len(t[i]) for t in table)) if table else len(h)
-              for i, h in enumerate(header)]
+    table = [
+        [
+            str(r.get("bench", "")),
+            str(r["name"]),
+            format_value(float(r["value"])),
+            str(r.get("unit", "")),
+            str(r.get("target", "")),
+            str(r.get("note", "")),
+        ]
+        for r in rows
+    ]
+    widths = [
+        max(len(h), *(len(t[i]) for t in table)) if table else len(h) for i, h in enumerate(header)
+    ]
     print("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)))
     print("  ".join("-" * w for w in widths))
     for line in table:

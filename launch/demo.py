@@ -30,16 +30,27 @@ def api_credentials(env: dict[str, str]) -> dict[str, str]:
 def freqtrade_command(strategy: str, strategy_path: str, db_url: str) -> list[str]:
     """The ``freqtrade trade --dry-run`` command of the demo."""
     exe = str(Path(sys.executable).parent / "freqtrade")
-    return [exe, "trade", "--dry-run", *CONFIGS, "--strategy", strategy,
-            "--strategy-path", strategy_path, "--db-url", db_url]
+    return [
+        exe,
+        "trade",
+        "--dry-run",
+        *CONFIGS,
+        "--strategy",
+        strategy,
+        "--strategy-path",
+        strategy_path,
+        "--db-url",
+        db_url,
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the demo until Ctrl-C; return Freqtrade's exit code."""
     parser = argparse.ArgumentParser(prog="python -m launch.demo", description=__doc__)
     parser.add_argument("--strategy", default=os.environ.get("STRATEGY", "EnhancedFlashStrategy"))
-    parser.add_argument("--strategy-path",
-                        default=os.environ.get("STRATEGY_PATH", "user_data/strategies"))
+    parser.add_argument(
+        "--strategy-path", default=os.environ.get("STRATEGY_PATH", "user_data/strategies")
+    )
     parser.add_argument("--datadir", default=os.environ.get("DATADIR", "../shared/data/binance"))
     parser.add_argument("--port", type=int, default=int(os.environ.get("VENUE_PORT", "8090")))
     parser.add_argument("--db-url", default="sqlite:///user_data/tradesv3.offline.sqlite")
@@ -48,15 +59,19 @@ def main(argv: list[str] | None = None) -> int:
     env = api_credentials(dict(os.environ))
     generated = "FREQTRADE__API_SERVER__PASSWORD" not in os.environ
     print(f"venue: replaying {args.datadir} on http://127.0.0.1:{args.port}", flush=True)
-    print("FreqUI / REST API: http://127.0.0.1:8080  user: "
-          f"{env['FREQTRADE__API_SERVER__USERNAME']}  password: "
-          f"{env['FREQTRADE__API_SERVER__PASSWORD'] if generated else '(from environment)'}",
-          flush=True)
+    print(
+        "FreqUI / REST API: http://127.0.0.1:8080  user: "
+        f"{env['FREQTRADE__API_SERVER__USERNAME']}  password: "
+        f"{env['FREQTRADE__API_SERVER__PASSWORD'] if generated else '(from environment)'}",
+        flush=True,
+    )
     Path("user_data/logs").mkdir(parents=True, exist_ok=True)
-    with running_venue_process(args.datadir, args.port, replay=True,
-                               log=Path("user_data/logs/venue.log")):
-        return run_foreground(freqtrade_command(args.strategy, args.strategy_path, args.db_url),
-                              env=env)
+    with running_venue_process(
+        args.datadir, args.port, replay=True, log=Path("user_data/logs/venue.log")
+    ):
+        return run_foreground(
+            freqtrade_command(args.strategy, args.strategy_path, args.db_url), env=env
+        )
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--datadir", default=os.environ.get("DATADIR", "../shared/data/binance"))
     parser.add_argument("--replay", action="store_true")
     args = parser.parse_args(argv[:split])
-    command = argv[split + 1:]
+    command = argv[split + 1 :]
     if not command:
         parser.error("no command given after --")
     with running_venue_process(args.datadir, args.port, args.replay):

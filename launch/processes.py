@@ -15,8 +15,9 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 
-def venue_command(datadir: str | Path, port: int, replay: bool,
-                  replay_start: str | None = None) -> list[str]:
+def venue_command(
+    datadir: str | Path, port: int, replay: bool, replay_start: str | None = None
+) -> list[str]:
     """The ``ta-venue`` command line for the given options."""
     exe = shutil.which("ta-venue", path=str(Path(sys.executable).parent)) or "ta-venue"
     cmd = [exe, "--datadir", str(datadir), "--port", str(port)]
@@ -60,13 +61,18 @@ def stop_process(proc: subprocess.Popen, grace: float = 20.0) -> int:
 
 
 @contextlib.contextmanager
-def running_venue_process(datadir: str | Path, port: int, replay: bool,
-                          replay_start: str | None = None,
-                          log: Path | None = None) -> Iterator[str]:
+def running_venue_process(
+    datadir: str | Path,
+    port: int,
+    replay: bool,
+    replay_start: str | None = None,
+    log: Path | None = None,
+) -> Iterator[str]:
     """Run ``ta-venue`` as a child process for the duration of the block; yield its URL."""
     out = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115
-    proc = subprocess.Popen(venue_command(datadir, port, replay, replay_start),
-                            stdout=out, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        venue_command(datadir, port, replay, replay_start), stdout=out, stderr=subprocess.STDOUT
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         wait_until_up(f"{base}/api/v3/ping", proc=proc)

@@ -39,6 +39,7 @@ from plugins.hookspecs import (
     RiskAdvice,
     TradeSnapshot,
 )
+from plugins.risk_limits import RiskLimits
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +47,7 @@ CONFIG_KEY = "trading_agent"
 BUILTIN_DISTRIBUTION = "trading-agent"
 #: Plugins loaded when the config has no ``enabled_plugins`` list.
 DEFAULT_PLUGINS = ("session_manager", "patterns", "orderbook", "llm_overseer")
-_TOP_LEVEL_KEYS = {"enabled_plugins", "plugins"}
+_TOP_LEVEL_KEYS = {"enabled_plugins", "plugins", "risk"}
 
 
 class PluginConfigError(ValueError):
@@ -119,11 +120,11 @@ def discover_plugins(
     return found
 
 
-def _format_validation_error(plugin: str, err: ValidationError) -> str:
+def _format_validation_error(prefix: str, err: ValidationError) -> str:
     parts = []
     for item in err.errors():
         loc = ".".join(str(p) for p in item["loc"])
-        where = f"{CONFIG_KEY}.plugins.{plugin}" + (f".{loc}" if loc else "")
+        where = prefix + (f".{loc}" if loc else "")
         if item["type"] == "extra_forbidden":
             parts.append(f"{where}: unknown setting")
         else:
@@ -181,6 +182,17 @@ def parse_agent_config(config: Mapping[str, Any]) -> tuple[list[str], dict[str, 
     return list(enabled), dict(settings)
 
 
+def load_risk_limits(config: Mapping[str, Any]) -> RiskLimits:
+    """Validate the ``trading_agent.risk`` block (defaults where absent)."""
+    block = config.get(CONFIG_KEY, {}).get("risk", {})
+    try:
+        return RiskLimits.model_validate(block)
+    except ValidationError as exc:
+        raise PluginConfigError(
+            "invalid risk limits: " + _format_validation_error(f"{CONFIG_KEY}.risk", exc)
+        ) from None
+
+
 class AgentPlugins:
     """The loaded, validated plugins and the combining rules strategies rely on."""
 
@@ -203,6 +215,7 @@ class AgentPlugins:
         value stops start-up with one error instead of leaving a half-configured bot.
         """
         enabled, raw_settings = parse_agent_config(config)
+        load_risk_limits(config)
         available = discover_plugins() if available is None else available
         for name in [*enabled, *raw_settings]:
             if name not in available:
@@ -218,7 +231,7 @@ class AgentPlugins:
             try:
                 settings = plugin_cls.Settings.model_validate(dict(raw_settings.get(name, {})))
             except ValidationError as exc:
-                errors.append(_format_validation_error(name, exc))
+                errors.append(_format_validation_error(f"{CONFIG_KEY}.plugins.{name}", exc))
                 continue
             if name in enabled:
                 built.append((plugin_cls(settings), source))
@@ -240,6 +253,10 @@ class AgentPlugins:
     def names(self) -> list[str]:
         """Names of the registered plugins, in registration order."""
         return list(self.sources)
+
+    def implements(self, hook: str) -> bool:
+        """True when at least one registered plugin implements ``hook``."""
+        return bool(getattr(self.pm.hook, hook).get_hookimpls())
 
     def hooks_of(self, name: str) -> list[str]:
         """The hook names a registered plugin implements."""

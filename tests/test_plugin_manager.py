@@ -111,10 +111,19 @@ def agent_of(*plugins: Plugin) -> AgentPlugins:
     return agent
 
 
-ENTRY_KW = dict(pair="BTC/USDT", side="long", rate=100.0, amount=1.0, current_time=NOW,
-                candle={}, orderbook=None, runmode="backtest")
-RISK_KW = dict(pair="BTC/USDT", side="long", current_time=NOW, current_rate=100.0, candle={},
-               trade=None)
+ENTRY_KW = dict(
+    pair="BTC/USDT",
+    side="long",
+    rate=100.0,
+    amount=1.0,
+    current_time=NOW,
+    candle={},
+    orderbook=None,
+    runmode="backtest",
+)
+RISK_KW = dict(
+    pair="BTC/USDT", side="long", current_time=NOW, current_rate=100.0, candle={}, trade=None
+)
 
 
 def test_any_veto_wins_and_every_reason_is_reported() -> None:
@@ -207,8 +216,12 @@ AVAILABLE = fake_available(Approver, Vetoer)
 
 
 def test_from_config_loads_enabled_plugins_with_validated_settings() -> None:
-    config = {"trading_agent": {"enabled_plugins": ["approver"],
-                                "plugins": {"approver": {"threshold": 0.25}}}}
+    config = {
+        "trading_agent": {
+            "enabled_plugins": ["approver"],
+            "plugins": {"approver": {"threshold": 0.25}},
+        }
+    }
     agent = AgentPlugins.from_config(config, available=AVAILABLE)
     assert agent.names == ["approver"]
     assert agent.pm.get_plugin("approver").settings.threshold == 0.25
@@ -223,16 +236,26 @@ def test_from_config_loads_enabled_plugins_with_validated_settings() -> None:
         ({"enabled_plugins": ["approver", "approver"]}, r"lists a plugin twice"),
         ({"enabled_plugins": ["nope"]}, r"plugin 'nope' is not installed"),
         ({"enabled_plugins": [], "plugins": {"nope": {}}}, r"plugin 'nope' is not installed"),
-        ({"enabled_plugins": ["approver"], "plugins": {"approver": 3}},
-         r"plugins\.approver must be an object"),
-        ({"enabled_plugins": ["approver"], "plugins": {"approver": {"treshold": 0.1}}},
-         r"trading_agent\.plugins\.approver\.treshold: unknown setting"),
-        ({"enabled_plugins": ["approver"], "plugins": {"approver": {"threshold": "high"}}},
-         r"approver\.threshold: .*\(got 'high'\)"),
-        ({"enabled_plugins": ["approver"], "plugins": {"approver": {"threshold": 1.5}}},
-         r"approver\.threshold: Input should be less than or equal to 1 \(got 1\.5\)"),
-        ({"enabled_plugins": ["vetoer"], "plugins": {"vetoer": {"anything": 1}}},
-         r"vetoer\.anything: unknown setting"),
+        (
+            {"enabled_plugins": ["approver"], "plugins": {"approver": 3}},
+            r"plugins\.approver must be an object",
+        ),
+        (
+            {"enabled_plugins": ["approver"], "plugins": {"approver": {"treshold": 0.1}}},
+            r"trading_agent\.plugins\.approver\.treshold: unknown setting",
+        ),
+        (
+            {"enabled_plugins": ["approver"], "plugins": {"approver": {"threshold": "high"}}},
+            r"approver\.threshold: .*\(got 'high'\)",
+        ),
+        (
+            {"enabled_plugins": ["approver"], "plugins": {"approver": {"threshold": 1.5}}},
+            r"approver\.threshold: Input should be less than or equal to 1 \(got 1\.5\)",
+        ),
+        (
+            {"enabled_plugins": ["vetoer"], "plugins": {"vetoer": {"anything": 1}}},
+            r"vetoer\.anything: unknown setting",
+        ),
     ],
 )
 def test_bad_config_gives_one_clear_error_naming_the_value(block: dict, message: str) -> None:
@@ -241,8 +264,9 @@ def test_bad_config_gives_one_clear_error_naming_the_value(block: dict, message:
 
 
 def test_settings_of_a_disabled_plugin_are_still_validated() -> None:
-    config = {"trading_agent": {"enabled_plugins": ["vetoer"],
-                                "plugins": {"approver": {"threshold": -1}}}}
+    config = {
+        "trading_agent": {"enabled_plugins": ["vetoer"], "plugins": {"approver": {"threshold": -1}}}
+    }
     with pytest.raises(PluginConfigError, match=r"approver\.threshold"):
         AgentPlugins.from_config(config, available=AVAILABLE)
 
@@ -254,8 +278,11 @@ def test_default_block_enables_the_builtin_plugins() -> None:
 
 
 def hookspec_names() -> list[str]:
-    return sorted(name for name, fn in inspect.getmembers(hookspecs, inspect.isfunction)
-                  if hasattr(fn, "trading_agent_spec"))
+    return sorted(
+        name
+        for name, fn in inspect.getmembers(hookspecs, inspect.isfunction)
+        if hasattr(fn, "trading_agent_spec")
+    )
 
 
 def test_every_hook_has_a_typed_docstring_that_states_its_combining_rule() -> None:
@@ -279,7 +306,8 @@ def test_a_plugin_installed_through_the_entry_point_is_picked_up(tmp_path: Path)
     """Build and pip-install a tiny third-party plugin, then list it with ``python -m plugins``."""
     pkg = tmp_path / "src"
     (pkg / "tiny_plugin").mkdir(parents=True)
-    (pkg / "tiny_plugin" / "__init__.py").write_text(textwrap.dedent('''
+    (pkg / "tiny_plugin" / "__init__.py").write_text(
+        textwrap.dedent("""
         from plugins import EntryVerdict, hookimpl
         from plugins.base import Plugin
 
@@ -289,8 +317,10 @@ def test_a_plugin_installed_through_the_entry_point_is_picked_up(tmp_path: Path)
             @hookimpl
             def approve_entry(self, pair):
                 return EntryVerdict(pair != "DOGE/USDT", "tiny says so")
-    '''))
-    (pkg / "pyproject.toml").write_text(textwrap.dedent('''
+    """)
+    )
+    (pkg / "pyproject.toml").write_text(
+        textwrap.dedent("""
         [build-system]
         requires = ["setuptools>=68"]
         build-backend = "setuptools.build_meta"
@@ -301,22 +331,43 @@ def test_a_plugin_installed_through_the_entry_point_is_picked_up(tmp_path: Path)
         tiny = "tiny_plugin:TinyPlugin"
         [tool.setuptools]
         packages = ["tiny_plugin"]
-    '''))
+    """)
+    )
     target = tmp_path / "site"
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation",
-         "--target", str(target), str(pkg)],
-        check=True, capture_output=True,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--no-deps",
+            "--no-build-isolation",
+            "--target",
+            str(target),
+            str(pkg),
+        ],
+        check=True,
+        capture_output=True,
     )
     env = {"PYTHONPATH": str(target), "PATH": "/usr/bin:/bin"}
     config = tmp_path / "config.json"
     config.write_text(json.dumps({"trading_agent": {"enabled_plugins": ["tiny"]}}))
     out = subprocess.run(
         [sys.executable, "-m", "plugins", "list", "--json", "-c", str(config)],
-        check=True, capture_output=True, text=True, env=env, cwd=tmp_path,
+        check=True,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
     )
     rows = json.loads(out.stdout)
-    assert rows == [{
-        "name": "tiny", "builtin": False, "distribution": "tiny-plugin 0.0.1",
-        "entry_point": "tiny_plugin:TinyPlugin", "hooks": ["approve_entry"],
-    }]
+    assert rows == [
+        {
+            "name": "tiny",
+            "builtin": False,
+            "distribution": "tiny-plugin 0.0.1",
+            "entry_point": "tiny_plugin:TinyPlugin",
+            "hooks": ["approve_entry"],
+        }
+    ]

@@ -1,0 +1,390 @@
+"""The thin adapter from Freqtrade's strategy callbacks to the plugin hooks.
+
+:class:`AgentStrategy` is the base of every Trading-Agent strategy. It owns no trading
+logic of its own beyond enforcing the hard risk limits; it builds the plugin manager
+lazily (hyperopt pickles strategies), forwards each callback to the hooks, and makes the
+failure policy explicit: Freqtrade's callback wrapper would approve an entry or keep the
+proposed stake when a callback raises, so every callback here catches its own errors and
+fails closed (no entry, no stake) or neutral (stop-loss and exits unchanged).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from freqtrade.enums import RunMode
+from freqtrade.persistence import Trade
+from freqtrade.strategy import IStrategy, stoploss_from_absolute
+from pandas import DataFrame
+
+from plugins.hookspecs import TradeSnapshot
+from plugins.manager import AgentPlugins, load_risk_limits
+from plugins.risk_limits import (
+    RiskLimits,
+    atr_stop_rate,
+    clamp_stake,
+    daily_loss_exceeded,
+    tighten_stop_rate,
+)
+
+logger = logging.getLogger(__name__)
+
+LIVE_RUNMODES = frozenset({RunMode.LIVE.value, RunMode.DRY_RUN.value})
+STOP_RATE_KEY = "agent_stop_rate"
+
+
+def trade_snapshot(trade: Any, close_rate: float | None = None) -> TradeSnapshot:
+    """A Freqtrade ``Trade``/``LocalTrade`` as a plain :class:`TradeSnapshot`.
+
+    ``close_rate`` gives the profit of a trade whose exit just filled but whose
+    close fields are not yet set (backtesting fills before it closes the trade).
+    """
+    profit_ratio = trade.close_profit
+    profit_abs = trade.close_profit_abs
+    if close_rate is not None and profit_ratio is None:
+        profit_ratio = trade.calc_profit_ratio(close_rate)
+        profit_abs = trade.calc_profit(close_rate)
+    return TradeSnapshot(
+        trade_id=int(trade.id or 0),
+        pair=trade.pair,
+        is_short=bool(trade.is_short),
+        is_open=bool(trade.is_open) and close_rate is None,
+        open_date=trade.open_date_utc,
+        open_rate=float(trade.open_rate),
+        amount=float(trade.amount),
+        stake_amount=float(trade.stake_amount),
+        close_date=trade.close_date_utc if trade.close_date else None,
+        close_rate=close_rate if close_rate is not None else trade.close_rate,
+        profit_ratio=profit_ratio,
+        profit_abs=profit_abs,
+        enter_tag=trade.enter_tag,
+        exit_reason=trade.exit_reason,
+    )
+
+
+class AgentStrategy(IStrategy):
+    """Base strategy: Freqtrade callbacks mapped onto the Trading-Agent plugin hooks."""
+
+    INTERFACE_VERSION = 3
+    can_short = False
+    timeframe = "5m"
+    process_only_new_candles = True
+    use_custom_stoploss = True
+    # Seed defaults (overridden by the risk limits at bot start): 2 % stop, 5 % take-profit.
+    stoploss = -0.02
+    minimal_roi = {"0": 0.05}
+    trailing_stop = False
+    #: Levels of the live order book fetched for the entry check (live and dry-run only).
+    orderbook_depth = 50
+    #: Smallest interval between two notifications with the same key.
+    notify_interval = timedelta(minutes=5)
+
+    _agent: AgentPlugins | None = None
+    _risk: RiskLimits | None = None
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Drop the plugin manager (threads, clients) when hyperopt pickles the strategy."""
+        state = self.__dict__.copy()
+        state.pop("_agent", None)
+        state.pop("_notified", None)
+        return state
+
+    @property
+    def runmode(self) -> str:
+        """Freqtrade's run mode value (``dry_run``, ``backtest``, ...)."""
+        mode = self.config.get("runmode")
+        if mode is None and getattr(self, "dp", None) is not None:
+            mode = self.dp.runmode
+        return getattr(mode, "value", mode) or "other"
+
+    @property
+    def risk_limits(self) -> RiskLimits:
+        """The validated ``trading_agent.risk`` block."""
+        if self._risk is None:
+            self._risk = load_risk_limits(self.config)
+        return self._risk
+
+    @property
+    def agent(self) -> AgentPlugins:
+        """The loaded plugins; built and started on first use (e.g. in a hyperopt worker)."""
+        if self._agent is None:
+            agent = AgentPlugins.from_config(self.config)
+            self._risk = load_risk_limits(self.config)
+            agent.bot_start(self.config, self.runmode, self.notify)
+            self._agent = agent
+        return self._agent
+
+    def bot_start(self, **kwargs: Any) -> None:
+        """Validate plugin settings and start every plugin; a bad config stops the bot."""
+        _ = self.agent
+        self.stoploss = max(self.stoploss, self.risk_limits.stoploss)
+        logger.info("Trading-Agent plugins: %s", ", ".join(self.agent.names) or "none")
+
+    def ft_bot_cleanup(self) -> None:
+        """Freqtrade's shutdown callback: stop the plugins too."""
+        super().ft_bot_cleanup()
+        if self._agent is not None:
+            self._agent.bot_stop()
+
+    def notify(self, message: str, key: str | None = None) -> None:
+        """Send a user notification (Telegram, FreqUI, webhooks), rate-limited per key.
+
+        Freqtrade only delivers strategy messages in dry-run and live.
+        """
+        key = key or message
+        now = time.monotonic()
+        notified: dict[str, float] = self.__dict__.setdefault("_notified", {})
+        last = notified.get(key)
+        if last is not None and now - last < self.notify_interval.total_seconds():
+            return
+        notified[key] = now
+        logger.info("notify: %s", message)
+        if getattr(self, "dp", None) is not None:
+            self.dp.send_msg(message, always_send=True)
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def add_plugin_indicators(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
+        """Join every plugin's indicator columns onto ``dataframe``."""
+        return self.agent.add_indicators(dataframe, metadata["pair"], self.timeframe, self.runmode)
+
+    def last_candle(self, pair: str) -> Mapping[str, Any]:
+        """The last analysed candle of ``pair`` as a mapping (empty if none yet)."""
+        dataframe, _ = self.dp.get_analyzed_dataframe(pair, self.timeframe)
+        if dataframe is None or dataframe.empty:
+            return {}
+        return dataframe.iloc[-1].to_dict()
+
+    def _live_orderbook(self, pair: str) -> Mapping[str, Any] | None:
+        if self.runmode not in LIVE_RUNMODES:
+            return None  # in backtests Freqtrade would fetch today's book: lookahead
+        try:
+            return self.dp.orderbook(pair, self.orderbook_depth)
+        except Exception as exc:
+            logger.warning("order book for %s unavailable: %s", pair, exc)
+            return None
+
+    def _whitelist(self) -> list[str]:
+        try:
+            return list(self.dp.current_whitelist())
+        except Exception:
+            return list(self.config.get("exchange", {}).get("pair_whitelist", []))
+
+    def _account_value(self) -> float:
+        return float(self.wallets.get_total_stake_amount()) if self.wallets else 0.0
+
+    def _daily_loss_exceeded(self, current_time: datetime) -> bool:
+        day_start = current_time.replace(hour=0, minute=0, second=0, microsecond=0)
+        closed_today = Trade.get_trades_proxy(is_open=False, close_date=day_start)
+        today = sum(float(t.close_profit_abs or 0.0) for t in closed_today)
+        value = self._account_value()
+        return daily_loss_exceeded(today, value - today, self.risk_limits)
+
+    # -- Freqtrade callbacks ----------------------------------------------------------------
+
+    def bot_loop_start(self, current_time: datetime, **kwargs: Any) -> None:
+        """Hand the latest analysed candles and open trades to the plugins' ``bot_loop``."""
+        agent = self.agent
+        if not agent.implements("bot_loop"):
+            return
+        analyzed = {}
+        for pair in self._whitelist():
+            dataframe, _ = self.dp.get_analyzed_dataframe(pair, self.timeframe)
+            analyzed[pair] = dataframe
+        open_trades = [trade_snapshot(t) for t in Trade.get_trades_proxy(is_open=True)]
+        agent.bot_loop(current_time, analyzed, open_trades)
+
+    def confirm_trade_entry(
+        self,
+        pair: str,
+        order_type: str,
+        amount: float,
+        rate: float,
+        time_in_force: str,
+        current_time: datetime,
+        entry_tag: str | None,
+        side: str,
+        **kwargs: Any,
+    ) -> bool:
+        """Plugin vetoes, the live order-book check and the daily loss limit; fails closed."""
+        try:
+            decision = self.agent.approve_entry(
+                pair=pair,
+                side=side,
+                rate=rate,
+                amount=amount,
+                current_time=current_time,
+                candle=self.last_candle(pair),
+                orderbook=self._live_orderbook(pair),
+                runmode=self.runmode,
+            )
+            vetoes = list(decision.vetoes)
+            if self._daily_loss_exceeded(current_time):
+                vetoes.append(
+                    (
+                        "risk",
+                        f"daily loss limit {self.risk_limits.daily_drawdown_limit:.1%} reached",
+                    )
+                )
+        except Exception as exc:
+            logger.exception("entry check for %s failed; entry vetoed", pair)
+            self.notify(f"Entry {pair} vetoed: entry check failed ({exc})", key=f"veto:{pair}")
+            return False
+        if vetoes:
+            reason = "; ".join(f"{name}: {why}" for name, why in vetoes)
+            logger.info("entry %s %s at %s vetoed: %s", side, pair, rate, reason)
+            self.notify(f"Entry {pair} vetoed: {reason}", key=f"veto:{pair}")
+            return False
+        return True
+
+    def custom_stake_amount(
+        self,
+        pair: str,
+        current_time: datetime,
+        current_rate: float,
+        proposed_stake: float,
+        min_stake: float | None,
+        max_stake: float,
+        leverage: float,
+        entry_tag: str | None,
+        side: str,
+        **kwargs: Any,
+    ) -> float:
+        """Signal strength x session factor x plugin multiplier, clamped to the hard limits.
+
+        Returns 0 (no entry) when anything fails, instead of Freqtrade's fail-open default.
+        """
+        try:
+            candle = self.last_candle(pair)
+            strength = _finite(candle.get("signal_strength"), default=1.0)
+            session_factor = _finite(candle.get("session_position_size_factor"), default=1.0)
+            risk = self.agent.risk_advice(
+                pair=pair,
+                side=side,
+                current_time=current_time,
+                current_rate=current_rate,
+                candle=candle,
+                trade=None,
+            )
+            multiplier = max(0.0, min(strength, 1.0)) * session_factor * risk.stake_multiplier
+            exposure = sum(float(t.stake_amount) for t in Trade.get_trades_proxy(is_open=True))
+            stake = clamp_stake(
+                proposed_stake,
+                multiplier,
+                self._account_value(),
+                exposure,
+                self.risk_limits,
+                min_stake,
+                max_stake,
+            )
+        except Exception:
+            logger.exception("stake sizing for %s failed; no entry", pair)
+            return 0.0
+        if risk.stake_multiplier < 1.0:
+            self.notify(
+                f"{pair}: stake scaled by {risk.stake_multiplier:.2f} "
+                f"({'; '.join(f'{n}: {r}' for n, r in risk.reasons)})",
+                key=f"risk:{pair}",
+            )
+        return stake
+
+    def custom_stoploss(
+        self,
+        pair: str,
+        trade: Trade,
+        current_time: datetime,
+        current_rate: float,
+        current_profit: float,
+        after_fill: bool,
+        **kwargs: Any,
+    ) -> float | None:
+        """The tightest of: the hard stop, an ATR stop below the current rate, plugin advice.
+
+        The stop price is remembered on the trade and only ever moves up.
+        """
+        try:
+            candle = self.last_candle(pair)
+            limits = self.risk_limits
+            atr_stop = atr_stop_rate(
+                current_rate,
+                _finite(candle.get("atr"), default=math.nan),
+                limits.atr_stop_multiplier,
+            )
+            risk = self.agent.risk_advice(
+                pair=pair,
+                side="long",
+                current_time=current_time,
+                current_rate=current_rate,
+                candle=candle,
+                trade=trade_snapshot(trade),
+            )
+            plugin_stop = current_rate * (1 + risk.stoploss) if risk.stoploss is not None else None
+            hard_stop = trade.open_rate * (1 + limits.stoploss)
+            previous = trade.get_custom_data(STOP_RATE_KEY)
+            stop_rate = tighten_stop_rate(previous, hard_stop, atr_stop, plugin_stop)
+            if stop_rate is None:
+                return None
+            if previous is None or stop_rate > previous:
+                trade.set_custom_data(STOP_RATE_KEY, stop_rate)
+            return stoploss_from_absolute(stop_rate, current_rate, is_short=trade.is_short)
+        except Exception:
+            logger.exception("custom stop-loss for %s failed; stop left unchanged", pair)
+            return None
+
+    def custom_exit(
+        self,
+        pair: str,
+        trade: Trade,
+        current_time: datetime,
+        current_rate: float,
+        current_profit: float,
+        **kwargs: Any,
+    ) -> str | None:
+        """Exit when a plugin (e.g. the overseer) asks for it."""
+        agent = self.agent
+        if not agent.implements("exit_advice"):
+            return None
+        reason = agent.exit_advice(
+            trade=trade_snapshot(trade),
+            current_time=current_time,
+            current_rate=current_rate,
+            current_profit=current_profit,
+        )
+        if reason:
+            self.notify(f"Exit requested for {pair}: {reason}", key=f"exit:{pair}")
+            return reason[:100]
+        return None
+
+    def order_filled(
+        self, pair: str, trade: Trade, order: Any, current_time: datetime, **kwargs: Any
+    ) -> None:
+        """Tell plugins of the fill, and of the closed trade when an exit closes it."""
+        closes = order.ft_order_side == trade.exit_side and (
+            not trade.is_open or order.safe_amount >= trade.amount
+        )
+        snapshot = trade_snapshot(trade, close_rate=order.safe_price if closes else None)
+        self.agent.trade_filled(
+            trade=snapshot,
+            order_side=order.ft_order_side,
+            order_type=order.order_type,
+            filled_amount=order.safe_filled,
+            fill_price=order.safe_price,
+            current_time=current_time,
+        )
+        if closes:
+            self.agent.trade_closed(trade=snapshot, current_time=current_time)
+
+
+def _finite(value: Any, default: float) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return default
+    return number if math.isfinite(number) else default

@@ -1,0 +1,282 @@
+"""Every decision the base strategy makes in Freqtrade's callbacks, and its failure policy.
+
+The dataframes and books here are small synthetic fixtures built by the tests.
+"""
+
+from __future__ import annotations
+
+import pickle
+from datetime import UTC, datetime, timedelta
+
+import pandas as pd
+import pytest
+from freqtrade.enums import RunMode
+from freqtrade.persistence import LocalTrade, Trade
+from freqtrade.persistence.custom_data import CustomDataWrapper
+
+from plugins.base import Plugin
+from plugins.hookspecs import EntryVerdict, RiskAdvice, hookimpl
+from plugins.risk_limits import RiskLimits, clamp_stake, tighten_stop_rate
+from plugins.strategy_base import STOP_RATE_KEY, AgentStrategy
+
+NOW = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
+
+
+class MiniStrategy(AgentStrategy):
+    def populate_indicators(self, dataframe, metadata):
+        return self.add_plugin_indicators(dataframe, metadata)
+
+    def populate_entry_trend(self, dataframe, metadata):
+        return dataframe
+
+    def populate_exit_trend(self, dataframe, metadata):
+        return dataframe
+
+
+class FakeDataProvider:
+    """Stands in for Freqtrade's DataProvider: one analysed candle per pair."""
+
+    def __init__(self, candle: dict, runmode: RunMode, book: dict | None = None) -> None:
+        self.candle = candle
+        self.runmode = runmode
+        self.book = book
+        self.sent: list[str] = []
+
+    def get_analyzed_dataframe(self, pair, timeframe):
+        return pd.DataFrame([self.candle]), NOW
+
+    def orderbook(self, pair, maximum):
+        if self.book is None:
+            raise ConnectionError("exchange unreachable")
+        return self.book
+
+    def current_whitelist(self):
+        return ["BTC/USDT"]
+
+    def send_msg(self, message, always_send=False):
+        self.sent.append(message)
+
+
+class FakeWallets:
+    def __init__(self, total: float) -> None:
+        self.total = total
+
+    def get_total_stake_amount(self) -> float:
+        return self.total
+
+
+class Multiplier(Plugin):
+    name = "multiplier"
+
+    def __init__(self, value: float = 0.5, stoploss: float | None = None) -> None:
+        super().__init__()
+        self.value, self.stop = value, stoploss
+
+    @hookimpl
+    def risk_advice(self):
+        return RiskAdvice(stake_multiplier=self.value, stoploss=self.stop, reason="test")
+
+
+class Raiser(Plugin):
+    name = "raiser"
+
+    @hookimpl
+    def approve_entry(self):
+        raise RuntimeError("plugin crashed")
+
+    @hookimpl
+    def risk_advice(self):
+        raise RuntimeError("plugin crashed")
+
+
+class SpreadGuard(Plugin):
+    """Test plugin: vetoes when the live book's spread is wider than 10 bps."""
+
+    name = "spread_guard"
+
+    @hookimpl
+    def approve_entry(self, orderbook, runmode):
+        if runmode not in ("dry_run", "live"):
+            return None
+        if not orderbook:
+            return EntryVerdict(False, "no book")
+        bid, ask = orderbook["bids"][0][0], orderbook["asks"][0][0]
+        spread_bps = (ask - bid) / ((ask + bid) / 2) * 1e4
+        return EntryVerdict(spread_bps <= 10, f"spread {spread_bps:.1f} bps")
+
+
+@pytest.fixture(autouse=True)
+def clean_trades():
+    Trade.use_db = False
+    CustomDataWrapper.use_db = False  # as in backtesting: custom data kept in memory
+    LocalTrade.reset_trades()
+    CustomDataWrapper.reset_custom_data()
+    yield
+    LocalTrade.reset_trades()
+    CustomDataWrapper.reset_custom_data()
+
+
+def make_strategy(
+    *plugins: Plugin,
+    candle: dict | None = None,
+    runmode: RunMode = RunMode.BACKTEST,
+    book: dict | None = None,
+    account: float = 1000.0,
+    risk: dict | None = None,
+) -> MiniStrategy:
+    config = {
+        "runmode": runmode,
+        "stake_currency": "USDT",
+        "exchange": {"pair_whitelist": ["BTC/USDT"]},
+        "trading_agent": {"enabled_plugins": [], "risk": risk or {}},
+    }
+    strategy = MiniStrategy(config)
+    strategy.dp = FakeDataProvider(candle or {"close": 100.0}, runmode, book)
+    strategy.wallets = FakeWallets(account)
+    strategy.bot_start()
+    for plugin in plugins:
+        strategy.agent.register(plugin)
+    return strategy
+
+
+def entry(strategy: MiniStrategy, pair: str = "BTC/USDT") -> bool:
+    return strategy.confirm_trade_entry(pair, "limit", 1.0, 100.0, "GTC", NOW, None, "long")
+
+
+def stake(strategy: MiniStrategy, proposed: float = 500.0, min_stake: float = 5.0) -> float:
+    return strategy.custom_stake_amount(
+        "BTC/USDT", NOW, 100.0, proposed, min_stake, 10_000.0, 1.0, None, "long"
+    )
+
+
+def open_trade(open_rate: float = 100.0, stake_amount: float = 100.0) -> LocalTrade:
+    trade = LocalTrade(
+        id=1,
+        pair="BTC/USDT",
+        open_rate=open_rate,
+        amount=stake_amount / open_rate,
+        stake_amount=stake_amount,
+        open_date=NOW - timedelta(hours=1),
+        fee_open=0.0,
+        fee_close=0.0,
+        exchange="mexc",
+        is_open=True,
+    )
+    LocalTrade.add_bt_trade(trade)
+    return trade
+
+
+def test_stake_is_clamped_to_the_position_limit() -> None:
+    assert stake(make_strategy()) == pytest.approx(100.0)  # 10 % of a 1000 account
+
+
+def test_stake_scales_with_signal_session_and_plugin_multiplier() -> None:
+    candle = {"close": 100.0, "signal_strength": 0.5, "session_position_size_factor": 0.8}
+    strategy = make_strategy(Multiplier(0.5), candle=candle)
+    assert stake(strategy, proposed=100.0) == pytest.approx(100.0 * 0.5 * 0.8 * 0.5)
+
+
+def test_stake_respects_total_exposure_and_skips_below_minimum() -> None:
+    strategy = make_strategy(risk={"max_total_exposure_ratio": 0.15})
+    open_trade(stake_amount=100.0)
+    assert stake(strategy, min_stake=5.0) == pytest.approx(50.0)
+    assert stake(strategy, min_stake=60.0) == 0.0
+
+
+def test_failing_plugin_fails_closed_for_entry_and_stake() -> None:
+    strategy = make_strategy(Raiser())
+    assert entry(strategy) is False
+    assert stake(strategy) == 0.0
+
+
+def test_broken_data_provider_vetoes_instead_of_approving() -> None:
+    strategy = make_strategy()
+
+    def broken(pair, timeframe):
+        raise KeyError(pair)
+
+    strategy.dp.get_analyzed_dataframe = broken
+    assert entry(strategy) is False
+    assert stake(strategy) == 0.0
+
+
+def test_wide_spread_vetoes_in_dry_run_but_no_book_is_fetched_in_backtest() -> None:
+    wide = {"bids": [[99.0, 1.0]], "asks": [[101.0, 1.0]]}
+    tight = {"bids": [[99.99, 1.0]], "asks": [[100.01, 1.0]]}
+    assert entry(make_strategy(SpreadGuard(), runmode=RunMode.DRY_RUN, book=wide)) is False
+    assert entry(make_strategy(SpreadGuard(), runmode=RunMode.DRY_RUN, book=tight)) is True
+    # the book fetch fails: the plugin sees None and vetoes
+    assert entry(make_strategy(SpreadGuard(), runmode=RunMode.DRY_RUN, book=None)) is False
+    # in a backtest the strategy never asks for a live book
+    assert entry(make_strategy(SpreadGuard(), runmode=RunMode.BACKTEST, book=wide)) is True
+
+
+def test_vetoes_are_notified_with_rate_limiting() -> None:
+    strategy = make_strategy(
+        SpreadGuard(), runmode=RunMode.DRY_RUN, book={"bids": [[99.0, 1.0]], "asks": [[101.0, 1.0]]}
+    )
+    for _ in range(3):
+        entry(strategy)
+    assert len(strategy.dp.sent) == 1 and "spread_guard" in strategy.dp.sent[0]
+
+
+def test_daily_loss_limit_blocks_new_entries() -> None:
+    strategy = make_strategy()
+    loser = open_trade()
+    loser.is_open = False
+    loser.close_date = NOW - timedelta(hours=2)
+    loser.close_profit_abs = -60.0  # 6 % of the day's starting value of ~1060
+    LocalTrade.close_bt_trade(loser)
+    assert entry(strategy) is False
+    loser.close_profit_abs = -10.0
+    assert entry(strategy) is True
+
+
+def test_stoploss_only_ever_tightens() -> None:
+    candle = {"close": 100.0, "atr": 1.0}
+    strategy = make_strategy(candle=candle, risk={"atr_stop_multiplier": 2.0})
+    trade = open_trade(open_rate=100.0)
+    stops = []
+    for rate in (100.0, 103.0, 106.0, 101.0, 99.0):
+        sl = strategy.custom_stoploss("BTC/USDT", trade, NOW, rate, 0.0, False)
+        stops.append(trade.get_custom_data(STOP_RATE_KEY))
+        assert sl == pytest.approx(1 - stops[-1] / rate) or stops[-1] >= rate
+    assert stops == sorted(stops)
+    assert stops[0] == pytest.approx(98.0)  # hard 2 % stop = ATR stop at entry
+    assert stops[2] == pytest.approx(104.0)  # 106 - 2 x ATR
+
+
+def test_plugin_stoploss_advice_tightens_but_cannot_loosen() -> None:
+    tight = make_strategy(Multiplier(1.0, stoploss=-0.005), candle={"close": 100.0})
+    trade = open_trade()
+    tight.custom_stoploss("BTC/USDT", trade, NOW, 100.0, 0.0, False)
+    assert trade.get_custom_data(STOP_RATE_KEY) == pytest.approx(99.5)
+    LocalTrade.reset_trades()
+    CustomDataWrapper.reset_custom_data()
+    loose = make_strategy(Multiplier(1.0, stoploss=-0.2), candle={"close": 100.0})
+    trade = open_trade()
+    loose.custom_stoploss("BTC/USDT", trade, NOW, 100.0, 0.0, False)
+    assert trade.get_custom_data(STOP_RATE_KEY) == pytest.approx(98.0)
+
+
+def test_strategy_pickles_without_its_plugins_and_rebuilds_them() -> None:
+    strategy = make_strategy(Multiplier(0.5))
+    strategy.dp = None  # Freqtrade's hyperopt drops the data provider before pickling too
+    clone = pickle.loads(pickle.dumps(strategy))
+    assert "_agent" not in clone.__dict__
+    assert clone.agent.names == []  # rebuilt from the config, not carried across
+
+
+def test_bad_risk_limits_stop_the_bot_with_a_clear_error() -> None:
+    with pytest.raises(ValueError, match=r"trading_agent\.risk\.max_position_ratio"):
+        make_strategy(risk={"max_position_ratio": 2})
+
+
+def test_clamp_stake_rejects_non_finite_input() -> None:
+    with pytest.raises(ValueError, match="multiplier"):
+        clamp_stake(100, float("nan"), 1000, 0, RiskLimits(), 5, 1000)
+
+
+def test_tighten_stop_rate_ignores_invalid_candidates() -> None:
+    assert tighten_stop_rate(98.0, None, float("nan"), -1.0, 97.0) == 98.0
+    assert tighten_stop_rate(None, None) is None
