@@ -6,10 +6,34 @@ Usage: ``python -m launch.offline [--replay] [--port 8090] [--datadir DIR] -- CM
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
+from pathlib import Path
 
 from launch.processes import run_foreground, running_venue_process
+
+OFFLINE_OVERLAY = Path(__file__).resolve().parents[1] / "user_data" / "config.offline.json"
+
+
+def write_offline_overlay(path: Path, venue_url: str, **overrides: object) -> Path:
+    """Write a copy of ``config.offline.json`` whose ccxt URLs point at ``venue_url``.
+
+    Tests and benchmarks run their own venue on a free port; this keeps everything
+    else identical to the committed overlay. ``overrides`` replace top-level keys.
+    """
+    overlay = json.loads(OFFLINE_OVERLAY.read_text())
+    urls = {
+        "api": {
+            "spot": {"public": venue_url, "private": venue_url},
+            "contract": {"public": f"{venue_url}/api/v1/contract"},
+        }
+    }
+    overlay["exchange"]["ccxt_config"] = {"urls": urls}
+    overlay["exchange"]["ccxt_async_config"] = {"urls": urls}
+    overlay.update(overrides)
+    path.write_text(json.dumps(overlay, indent=2))
+    return path
 
 
 def main(argv: list[str] | None = None) -> int:

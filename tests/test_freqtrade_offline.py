@@ -1,0 +1,158 @@
+"""Freqtrade itself, offline, against the local venue: backtesting and a dry-run bot.
+
+These run the real ``freqtrade`` command on the recorded Binance candles in
+``../shared/data/binance`` (a stand-in for MEXC's USDC pairs), bounded in time.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import signal
+import subprocess
+import urllib.request
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from freqtrade.data.btanalysis import load_backtest_data
+
+from launch.offline import write_offline_overlay
+from launch.processes import running_venue_process, stop_process
+from tests.freqtrade_harness import (
+    BASE_CONFIGS,
+    FREQTRADE,
+    REPO,
+    TEMPLATES,
+    free_port,
+    run_freqtrade,
+    wait_for,
+)
+
+pytestmark = pytest.mark.slow
+
+
+def test_backtesting_through_the_venue_completes_with_trades(
+    tmp_path: Path, binance_dir: Path
+) -> None:
+    port = free_port()
+    results = tmp_path / "results"
+    results.mkdir()
+    with running_venue_process(binance_dir, port, replay=False) as url:
+        overlay = write_offline_overlay(tmp_path / "offline.json", url)
+        proc = run_freqtrade(
+            [
+                "backtesting",
+                *BASE_CONFIGS,
+                "-c",
+                str(overlay),
+                "--datadir",
+                str(binance_dir),
+                "--strategy",
+                "SampleStrategy",
+                "--strategy-path",
+                TEMPLATES,
+                "--timeframe",
+                "5m",
+                "--timerange",
+                "20240101-20240201",
+                "--export",
+                "trades",
+                "--backtest-directory",
+                str(results),
+                "--cache",
+                "none",
+            ],
+            timeout=300,
+        )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    trades = load_backtest_data(results, strategy="SampleStrategy")
+    assert len(trades) > 0
+    assert set(trades["pair"]) <= {"BTC/USDT", "ETH/USDT"}
+    assert trades["open_date"].min() >= pd.Timestamp("2024-01-01", tz="UTC")
+    assert trades["close_date"].max() <= pd.Timestamp("2024-02-01", tz="UTC")
+
+
+def _api(base: str, path: str, auth: str, method: str = "GET", body: dict | None = None):
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(f"{base}{path}", data=data, method=method)
+    req.add_header("Authorization", f"Basic {auth}")
+    if data is not None:
+        req.add_header("Content-Type", "application/json")
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        return json.loads(resp.read())
+
+
+def test_dry_run_bot_trades_against_the_replay_venue(tmp_path: Path, binance_dir: Path) -> None:
+    venue_port, api_port = free_port(), free_port()
+    user, password = "tester", "not-a-secret-test-password"
+    env = {
+        **os.environ,
+        "FREQTRADE__API_SERVER__USERNAME": user,
+        "FREQTRADE__API_SERVER__PASSWORD": password,
+        "FREQTRADE__API_SERVER__JWT_SECRET_KEY": "test-jwt-secret",
+        "FREQTRADE__API_SERVER__WS_TOKEN": "test-ws-token",
+        "FREQTRADE__API_SERVER__LISTEN_PORT": str(api_port),
+    }
+    auth = base64.b64encode(f"{user}:{password}".encode()).decode()
+    base = f"http://127.0.0.1:{api_port}/api/v1"
+    log = tmp_path / "freqtrade.log"
+    with running_venue_process(binance_dir, venue_port, replay=True) as url:
+        overlay = write_offline_overlay(tmp_path / "offline.json", url)
+        cmd = [
+            FREQTRADE,
+            "trade",
+            "--dry-run",
+            *BASE_CONFIGS,
+            "-c",
+            str(overlay),
+            "--strategy",
+            "SampleStrategy",
+            "--strategy-path",
+            TEMPLATES,
+            "--db-url",
+            f"sqlite:///{tmp_path / 'trades.sqlite'}",
+            "--logfile",
+            str(log),
+        ]
+        bot = subprocess.Popen(
+            cmd, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT
+        )
+        try:
+            ping = wait_for(lambda: _api(base, "/ping", auth), timeout=120, what="/api/v1/ping")
+            assert ping == {"status": "pong"}
+            assert _api(base, "/status", auth) == []
+            wait_for(
+                lambda: _api(base, "/show_config", auth)["state"] == "running",
+                timeout=60,
+                what="bot running",
+            )
+            whitelist = _api(base, "/whitelist", auth)["whitelist"]
+            assert whitelist == ["BTC/USDT", "ETH/USDT"]
+            entered = wait_for(
+                lambda: _api(base, "/forceenter", auth, "POST", {"pair": "BTC/USDT"}),
+                timeout=60,
+                what="forced entry accepted",
+            )
+            assert entered["pair"] == "BTC/USDT"
+            trades = wait_for(
+                lambda: [
+                    t
+                    for t in _api(base, "/status", auth)
+                    if t["is_open"] and not t["has_open_orders"]
+                ],
+                timeout=60,
+                what="the forced entry to fill",
+            )
+            trade = trades[0]
+            assert trade["pair"] == "BTC/USDT" and trade["amount"] > 0
+            assert trade["stake_amount"] == pytest.approx(100.0, rel=0.01)
+            candles = _api(base, "/pair_candles?pair=BTC/USDT&timeframe=5m&limit=50", auth)
+            assert candles["length"] > 0
+        finally:
+            bot.send_signal(signal.SIGINT)
+            code = stop_process(bot, grace=30)
+    assert code == 0, log.read_text()[-3000:]
+    errors = [line for line in log.read_text().splitlines() if " - ERROR - " in line]
+    assert not errors, errors
