@@ -7,7 +7,7 @@ registered by the same code. Which plugins load, and their settings, come from t
 
     "trading_agent": {
         "enabled_plugins": ["session_manager", "patterns"],
-        "plugins": {"patterns": {"swing_width": 3}}
+        "plugins": {"patterns": {"swings": {"fractal_bars": 3}}}
     }
 
 Strategies call the methods of :class:`AgentPlugins`; they never call pluggy hooks
