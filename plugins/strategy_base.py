@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import math
+import threading
 import time
 from collections.abc import Mapping
 from datetime import datetime, timedelta
@@ -94,6 +95,7 @@ class AgentStrategy(IStrategy):
         state = self.__dict__.copy()
         state.pop("_agent", None)
         state.pop("_notified", None)
+        state.pop("_notify_lock", None)
         return state
 
     @property
@@ -136,15 +138,18 @@ class AgentStrategy(IStrategy):
     def notify(self, message: str, key: str | None = None) -> None:
         """Send a user notification (Telegram, FreqUI, webhooks), rate-limited per key.
 
-        Freqtrade only delivers strategy messages in dry-run and live.
+        Freqtrade only delivers strategy messages in dry-run and live. Plugins may call
+        this from their own worker threads, so the rate-limit check takes a lock.
         """
         key = key or message
-        now = time.monotonic()
-        notified: dict[str, float] = self.__dict__.setdefault("_notified", {})
-        last = notified.get(key)
-        if last is not None and now - last < self.notify_interval.total_seconds():
-            return
-        notified[key] = now
+        lock: threading.Lock = self.__dict__.setdefault("_notify_lock", threading.Lock())
+        with lock:
+            now = time.monotonic()
+            notified: dict[str, float] = self.__dict__.setdefault("_notified", {})
+            last = notified.get(key)
+            if last is not None and now - last < self.notify_interval.total_seconds():
+                return
+            notified[key] = now
         logger.info("notify: %s", message)
         if getattr(self, "dp", None) is not None:
             self.dp.send_msg(message, always_send=True)

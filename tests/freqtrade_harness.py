@@ -47,6 +47,8 @@ def wait_for(predicate, timeout: float, interval: float = 0.5, what: str = "cond
             value = predicate()
             if value:
                 return value
+        except SystemExit as exc:
+            raise AssertionError(str(exc)) from None
         except Exception as exc:
             last_exc = exc
         time.sleep(interval)

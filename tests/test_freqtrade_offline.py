@@ -91,7 +91,7 @@ def test_dry_run_bot_trades_against_the_replay_venue(tmp_path: Path, binance_dir
         **os.environ,
         "FREQTRADE__API_SERVER__USERNAME": user,
         "FREQTRADE__API_SERVER__PASSWORD": password,
-        "FREQTRADE__API_SERVER__JWT_SECRET_KEY": "test-jwt-secret",
+        "FREQTRADE__API_SERVER__JWT_SECRET_KEY": "test-jwt-secret-of-at-least-32-characters",
         "FREQTRADE__API_SERVER__WS_TOKEN": "test-ws-token",
         "FREQTRADE__API_SERVER__LISTEN_PORT": str(api_port),
     }
@@ -113,14 +113,20 @@ def test_dry_run_bot_trades_against_the_replay_venue(tmp_path: Path, binance_dir
             TEMPLATES,
             "--db-url",
             f"sqlite:///{tmp_path / 'trades.sqlite'}",
-            "--logfile",
-            str(log),
         ]
-        bot = subprocess.Popen(
-            cmd, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT
-        )
+        log_file = log.open("w")
+        bot = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=log_file, stderr=subprocess.STDOUT)
         try:
-            ping = wait_for(lambda: _api(base, "/ping", auth), timeout=120, what="/api/v1/ping")
+
+            def ping_unless_dead():
+                if bot.poll() is not None:
+                    raise SystemExit(
+                        f"freqtrade exited with {bot.returncode}: "
+                        f"{log.read_text()[-3000:] if log.exists() else ''}"
+                    )
+                return _api(base, "/ping", auth)
+
+            ping = wait_for(ping_unless_dead, timeout=120, what="/api/v1/ping")
             assert ping == {"status": "pong"}
             assert _api(base, "/status", auth) == []
             wait_for(
@@ -148,11 +154,19 @@ def test_dry_run_bot_trades_against_the_replay_venue(tmp_path: Path, binance_dir
             trade = trades[0]
             assert trade["pair"] == "BTC/USDT" and trade["amount"] > 0
             assert trade["stake_amount"] == pytest.approx(100.0, rel=0.01)
-            candles = _api(base, "/pair_candles?pair=BTC/USDT&timeframe=5m&limit=50", auth)
-            assert candles["length"] > 0
+
+            def analysed_candles():
+                got = _api(base, "/pair_candles?pair=BTC/USDT&timeframe=5m&limit=50", auth)
+                return got if got["length"] > 0 else None
+
+            candles = wait_for(analysed_candles, timeout=90, what="analysed candles")
+            assert candles["length"] > 0 and "rsi" in candles["columns"]
         finally:
             bot.send_signal(signal.SIGINT)
             code = stop_process(bot, grace=30)
-    assert code == 0, log.read_text()[-3000:]
+            log_file.close()
+    # Freqtrade answers SIGINT with its orderly shutdown and exit code 130
+    assert code == 130, log.read_text()[-3000:]
+    assert "Cleaning up modules" in log.read_text()
     errors = [line for line in log.read_text().splitlines() if " - ERROR - " in line]
     assert not errors, errors

@@ -1,0 +1,368 @@
+"""Decision types: what a model may answer (per tier), and the bounded proposal we act on.
+
+A model answer is parsed with pydantic into one of three answer models (one per tier). Missing
+fields, wrong types, non-finite numbers or malformed JSON make the answer *invalid* (retry, then
+the fallback policy). Numbers that are merely out of range are *clamped* into the overseer's
+authority, and every clamp is recorded. The result is a :class:`Proposal`, the only thing the
+decision store accepts; rules, models and replays all produce proposals.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, StrictBool, ValidationError, field_validator
+
+from plugins.llm_overseer.settings import AuthoritySettings, DecisionSettings
+
+ALL_PAIRS = "*"
+MAX_REASON_CHARS = 300
+
+
+class InvalidAnswer(ValueError):
+    """A model answer that cannot be used (malformed JSON, missing field, wrong type)."""
+
+
+class _Answer(BaseModel):
+    model_config = ConfigDict(extra="ignore", allow_inf_nan=False)
+
+    stake_multiplier: float
+    ttl_minutes: float
+    reason: str
+
+    @field_validator("reason")
+    @classmethod
+    def _short_reason(cls, value: str) -> str:
+        return value.strip()[:MAX_REASON_CHARS]
+
+
+class MonitorAnswer(_Answer):
+    """Tier 1 (routine monitoring): size risk, maybe pause, maybe ask for escalation."""
+
+    regime: Literal["calm", "normal", "volatile", "crash"]
+    pause_entries: StrictBool
+    escalate: StrictBool
+
+
+class StrategicAnswer(_Answer):
+    """Tier 2 (strategic review): adds stop tightening and an exit request."""
+
+    pause_entries: StrictBool
+    stop_distance: float | None
+    exit_position: StrictBool
+    confidence: float
+
+
+class EmergencyAnswer(_Answer):
+    """Tier 3 (emergency): may pause all pairs, tighten the stop and ask for an exit."""
+
+    pause_scope: Literal["none", "pair", "all"]
+    stop_distance: float | None
+    exit_position: StrictBool
+
+
+ANSWER_MODELS: dict[int, type[_Answer]] = {1: MonitorAnswer, 2: StrategicAnswer, 3: EmergencyAnswer}
+SCHEMA_NAMES = {1: "monitor_decision", 2: "strategic_decision", 3: "emergency_decision"}
+
+_NUM = {"type": "number"}
+_NUM_OR_NULL = {"type": ["number", "null"]}
+_BOOL = {"type": "boolean"}
+_STR = {"type": "string"}
+
+
+def answer_schema(tier: int, authority: AuthoritySettings, max_ttl: float) -> dict[str, Any]:
+    """Return the JSON schema (strict, OpenAI ``json_schema`` style) for a tier's answer."""
+    mult = {
+        "type": "number",
+        "minimum": authority.stake_multiplier_min,
+        "maximum": authority.stake_multiplier_max,
+        "description": "scale of new positions' stake (1 = unchanged, 0 = no new risk)",
+    }
+    stop = {
+        "type": ["number", "null"],
+        "minimum": authority.min_stop_distance,
+        "maximum": authority.max_stop_distance,
+        "description": "tighter stop as a distance below the current rate (0.02 = 2 %), or null",
+    }
+    ttl = {"type": "number", "minimum": 1, "maximum": max_ttl, "description": "minutes valid"}
+    reason = {"type": "string", "description": f"at most {MAX_REASON_CHARS} characters"}
+    props: dict[str, Any]
+    if tier == 1:
+        props = {
+            "regime": {"type": "string", "enum": ["calm", "normal", "volatile", "crash"]},
+            "stake_multiplier": mult,
+            "pause_entries": _BOOL,
+            "escalate": {"type": "boolean", "description": "ask for a strategic review"},
+            "ttl_minutes": ttl,
+            "reason": reason,
+        }
+    elif tier == 2:
+        props = {
+            "stake_multiplier": mult,
+            "pause_entries": _BOOL,
+            "stop_distance": stop,
+            "exit_position": _BOOL,
+            "confidence": {"type": "number", "minimum": 0, "maximum": 1},
+            "ttl_minutes": ttl,
+            "reason": reason,
+        }
+    elif tier == 3:
+        props = {
+            "pause_scope": {"type": "string", "enum": ["none", "pair", "all"]},
+            "stake_multiplier": mult,
+            "stop_distance": stop,
+            "exit_position": _BOOL,
+            "ttl_minutes": ttl,
+            "reason": reason,
+        }
+    else:
+        raise ValueError(f"tier must be 1, 2 or 3, got {tier!r}")
+    return {
+        "type": "object",
+        "properties": props,
+        "required": list(props),
+        "additionalProperties": False,
+    }
+
+
+def parse_answer(tier: int, text: str | None) -> _Answer:
+    """Parse a model's text into the tier's answer model, or raise :class:`InvalidAnswer`."""
+    if tier not in ANSWER_MODELS:
+        raise ValueError(f"tier must be 1, 2 or 3, got {tier!r}")
+    if not text or not text.strip():
+        raise InvalidAnswer("empty answer")
+    body = _strip_fences(text)
+    try:
+        data = json.loads(body, parse_constant=_reject_constant)
+    except (json.JSONDecodeError, ValueError) as exc:
+        raise InvalidAnswer(f"malformed JSON: {exc}") from exc
+    if not isinstance(data, dict):
+        raise InvalidAnswer(f"answer is a JSON {type(data).__name__}, not an object")
+    try:
+        return ANSWER_MODELS[tier].model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or 'answer'}: {err['msg']}"
+            for err in exc.errors()
+        )
+        raise InvalidAnswer(problems) from exc
+
+
+def _reject_constant(name: str) -> float:
+    raise ValueError(f"non-finite number {name} is not allowed")
+
+
+def _strip_fences(text: str) -> str:
+    body = text.strip()
+    if body.startswith("```"):
+        body = body.strip("`")
+        if body.lower().startswith("json"):
+            body = body[4:]
+    return body.strip()
+
+
+@dataclass(frozen=True, slots=True)
+class Clamp:
+    """One value the overseer changed because it was outside its authority."""
+
+    field: str
+    proposed: Any
+    applied: Any
+    why: str
+
+
+@dataclass(frozen=True, slots=True)
+class Proposal:
+    """A bounded decision for one pair (or all pairs), ready for the decision store.
+
+    ``stop_distance`` is a positive fraction below the current rate (``None`` = no view);
+    ``stake_multiplier`` is already inside the authority bounds.
+    """
+
+    scope: str
+    stake_multiplier: float
+    pause_entries: bool = False
+    stop_distance: float | None = None
+    exit_position: bool = False
+    ttl_minutes: float = 60.0
+    reason: str = ""
+    source: str = "rules"
+    tier: int = 0
+    escalate: bool = False
+    clamps: tuple[Clamp, ...] = field(default_factory=tuple)
+
+    def to_json(self) -> str:
+        """Serialise (for the journal)."""
+        data = asdict(self)
+        data["clamps"] = [asdict(c) for c in self.clamps]
+        return json.dumps(data, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> Proposal:
+        """Rebuild a proposal written by :meth:`to_json`."""
+        data = json.loads(text)
+        data["clamps"] = tuple(Clamp(**c) for c in data.get("clamps", ()))
+        return cls(**data)
+
+
+def stop_limit(authority: AuthoritySettings, strategy_stop_distance: float | None) -> float:
+    """Loosest stop distance the overseer may set: its bound or the strategy's own stop."""
+    if strategy_stop_distance is not None and strategy_stop_distance > 0:
+        return min(authority.max_stop_distance, strategy_stop_distance)
+    return authority.max_stop_distance
+
+
+def _clamp_number(name: str, value: float, low: float, high: float, out: list[Clamp]) -> float:
+    if value < low:
+        out.append(Clamp(name, value, low, f"below minimum {low}"))
+        return low
+    if value > high:
+        out.append(Clamp(name, value, high, f"above maximum {high}"))
+        return high
+    return value
+
+
+def bound_stop(
+    value: float | None,
+    authority: AuthoritySettings,
+    strategy_stop_distance: float | None,
+    out: list[Clamp],
+) -> float | None:
+    """Clamp a proposed stop distance into ``[min_stop_distance, stop_limit]``.
+
+    Zero, negative or non-finite distances are dropped (no view) and recorded: a stop can only
+    be tightened, never loosened or removed by a model.
+    """
+    if value is None:
+        return None
+    if not math.isfinite(value) or value <= 0:
+        out.append(Clamp("stop_distance", value, None, "not a positive distance: ignored"))
+        return None
+    return _clamp_number(
+        "stop_distance",
+        value,
+        authority.min_stop_distance,
+        stop_limit(authority, strategy_stop_distance),
+        out,
+    )
+
+
+def answer_to_proposals(
+    answer: _Answer,
+    tier: int,
+    pair: str,
+    authority: AuthoritySettings,
+    decisions: DecisionSettings,
+    strategy_stop_distance: float | None,
+    source: str = "llm",
+) -> list[Proposal]:
+    """Turn a validated model answer into bounded proposals, recording every clamp.
+
+    Tier 3 with ``pause_scope: all`` yields a second proposal for all pairs (pause only).
+    """
+    clamps: list[Clamp] = []
+    mult = _clamp_number(
+        "stake_multiplier",
+        answer.stake_multiplier,
+        authority.stake_multiplier_min,
+        authority.stake_multiplier_max,
+        clamps,
+    )
+    ttl = _clamp_number("ttl_minutes", answer.ttl_minutes, 1.0, decisions.max_ttl_minutes, clamps)
+    pause = False
+    pause_all = False
+    stop = None
+    exit_position = False
+    escalate = False
+    if isinstance(answer, MonitorAnswer):
+        pause = answer.pause_entries
+        escalate = answer.escalate
+    elif isinstance(answer, StrategicAnswer):
+        pause = answer.pause_entries
+        stop = bound_stop(answer.stop_distance, authority, strategy_stop_distance, clamps)
+        exit_position = answer.exit_position
+    elif isinstance(answer, EmergencyAnswer):
+        pause = answer.pause_scope in ("pair", "all")
+        pause_all = answer.pause_scope == "all"
+        stop = bound_stop(answer.stop_distance, authority, strategy_stop_distance, clamps)
+        exit_position = answer.exit_position
+    if pause and not authority.allow_pause:
+        clamps.append(Clamp("pause_entries", True, False, "pausing is not allowed by config"))
+        pause = pause_all = False
+    if exit_position and not authority.allow_exit:
+        clamps.append(Clamp("exit_position", True, False, "exit requests not allowed by config"))
+        exit_position = False
+    main = Proposal(
+        scope=pair,
+        stake_multiplier=mult,
+        pause_entries=pause,
+        stop_distance=stop,
+        exit_position=exit_position,
+        ttl_minutes=ttl,
+        reason=answer.reason,
+        source=source,
+        tier=tier,
+        escalate=escalate,
+        clamps=tuple(clamps),
+    )
+    out = [main]
+    if pause_all:
+        out.append(
+            Proposal(
+                scope=ALL_PAIRS,
+                stake_multiplier=authority.stake_multiplier_max,
+                pause_entries=True,
+                ttl_minutes=ttl,
+                reason=answer.reason,
+                source=source,
+                tier=tier,
+            )
+        )
+    return out
+
+
+def bound_proposal(
+    proposal: Proposal, authority: AuthoritySettings, strategy_stop_distance: float | None
+) -> Proposal:
+    """Re-check a proposal from any source (rules, replay) against the authority bounds."""
+    clamps: list[Clamp] = list(proposal.clamps)
+    mult = proposal.stake_multiplier
+    if not math.isfinite(mult):
+        clamps.append(Clamp("stake_multiplier", mult, authority.stake_multiplier_min, "non-finite"))
+        mult = authority.stake_multiplier_min
+    mult = _clamp_number(
+        "stake_multiplier",
+        mult,
+        authority.stake_multiplier_min,
+        authority.stake_multiplier_max,
+        clamps,
+    )
+    stop = bound_stop(proposal.stop_distance, authority, strategy_stop_distance, clamps)
+    ttl = proposal.ttl_minutes if math.isfinite(proposal.ttl_minutes) else 1.0
+    ttl = max(ttl, 1.0)
+    pause = proposal.pause_entries and authority.allow_pause
+    exit_position = proposal.exit_position and authority.allow_exit
+    if len(clamps) == len(proposal.clamps) and (mult, stop, ttl, pause, exit_position) == (
+        proposal.stake_multiplier,
+        proposal.stop_distance,
+        proposal.ttl_minutes,
+        proposal.pause_entries,
+        proposal.exit_position,
+    ):
+        return proposal
+    return Proposal(
+        scope=proposal.scope,
+        stake_multiplier=mult,
+        pause_entries=pause,
+        stop_distance=stop,
+        exit_position=exit_position,
+        ttl_minutes=ttl,
+        reason=proposal.reason,
+        source=proposal.source,
+        tier=proposal.tier,
+        escalate=proposal.escalate,
+        clamps=tuple(clamps),
+    )

@@ -1,0 +1,127 @@
+"""The spend ledger: what every call cost, checked before every call, persisted in SQLite.
+
+Days are UTC calendar days of the wall clock (models are only called live). When the daily
+USD or token budget would be exceeded, no call is made until the next UTC day; the ledger
+remembers that it already told the user, so a restart neither resets the spend nor repeats
+the notification.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from plugins.llm_overseer.db import Database
+from plugins.llm_overseer.settings import BudgetSettings, PriceSettings
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS spend (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    ts TEXT NOT NULL,
+    day TEXT NOT NULL,
+    tier INTEGER NOT NULL,
+    model TEXT NOT NULL,
+    prompt_tokens INTEGER NOT NULL,
+    completion_tokens INTEGER NOT NULL,
+    cost_usd REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS spend_day ON spend(day);
+CREATE TABLE IF NOT EXISTS budget_notices (
+    day TEXT PRIMARY KEY,
+    ts TEXT NOT NULL,
+    reason TEXT NOT NULL
+);
+"""
+
+
+def call_cost(price: PriceSettings, prompt_tokens: int, completion_tokens: int) -> float:
+    """USD cost of one call from its token usage and the model's price per million tokens."""
+    if prompt_tokens < 0 or completion_tokens < 0:
+        raise ValueError(f"token counts must be >= 0, got {prompt_tokens}, {completion_tokens}")
+    return (
+        prompt_tokens * price.input_per_mtok + completion_tokens * price.output_per_mtok
+    ) / 1_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class DaySpend:
+    """Spend of one UTC day."""
+
+    day: str
+    usd: float
+    tokens: int
+    calls: int
+
+
+def day_of(ts: datetime) -> str:
+    """UTC day key of a timestamp."""
+    return ts.strftime("%Y-%m-%d")
+
+
+class SpendLedger:
+    """Persistent daily spend with a pre-call budget check."""
+
+    def __init__(self, path: str | Path, budget: BudgetSettings) -> None:
+        self.budget = budget
+        self.db = Database(path, _SCHEMA)
+
+    def spent(self, day: str) -> DaySpend:
+        """Total USD, tokens and calls recorded for ``day``."""
+        row = self.db.query(
+            "SELECT COALESCE(SUM(cost_usd),0) AS usd, "
+            "COALESCE(SUM(prompt_tokens+completion_tokens),0) AS tok, COUNT(*) AS n "
+            "FROM spend WHERE day=?",
+            (day,),
+        )[0]
+        return DaySpend(day, float(row["usd"]), int(row["tok"]), int(row["n"]))
+
+    def allows(self, now: datetime, est_usd: float, est_tokens: int) -> tuple[bool, str]:
+        """May a call estimated at ``est_usd``/``est_tokens`` be made today? (and why not)."""
+        spent = self.spent(day_of(now))
+        if spent.usd + est_usd > self.budget.daily_usd:
+            return False, (
+                f"daily USD budget: spent {spent.usd:.4f} + estimated {est_usd:.4f} > "
+                f"{self.budget.daily_usd:.4f}"
+            )
+        if spent.tokens + est_tokens > self.budget.daily_tokens:
+            return False, (
+                f"daily token budget: spent {spent.tokens} + estimated {est_tokens} > "
+                f"{self.budget.daily_tokens}"
+            )
+        return True, ""
+
+    def record(
+        self,
+        now: datetime,
+        tier: int,
+        model: str,
+        prompt_tokens: int,
+        completion_tokens: int,
+        cost_usd: float,
+    ) -> None:
+        """Record one call's usage and cost."""
+        self.db.execute(
+            "INSERT INTO spend(ts, day, tier, model, prompt_tokens, completion_tokens, cost_usd)"
+            " VALUES (?,?,?,?,?,?,?)",
+            (now.isoformat(), day_of(now), tier, model, prompt_tokens, completion_tokens, cost_usd),
+        )
+
+    def mark_notified(self, now: datetime, reason: str) -> bool:
+        """Remember that the exhaustion of ``now``'s day was announced; False if it already was."""
+        day = day_of(now)
+        if self.db.query("SELECT 1 FROM budget_notices WHERE day=?", (day,)):
+            return False
+        self.db.execute(
+            "INSERT OR IGNORE INTO budget_notices(day, ts, reason) VALUES (?,?,?)",
+            (day, now.isoformat(), reason),
+        )
+        return True
+
+    def exhausted_notice(self, now: datetime) -> bool:
+        """True when the budget of ``now``'s day was already found exhausted."""
+        return bool(self.db.query("SELECT 1 FROM budget_notices WHERE day=?", (day_of(now),)))
+
+    def close(self) -> None:
+        """Close the database."""
+        self.db.close()
