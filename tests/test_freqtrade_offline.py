@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-import signal
 import subprocess
 import urllib.request
 from pathlib import Path
@@ -162,8 +161,7 @@ def test_dry_run_bot_trades_against_the_replay_venue(tmp_path: Path, binance_dir
             candles = wait_for(analysed_candles, timeout=90, what="analysed candles")
             assert candles["length"] > 0 and "rsi" in candles["columns"]
         finally:
-            bot.send_signal(signal.SIGINT)
-            code = stop_process(bot, grace=30)
+            code = stop_process(bot, grace=30)  # one SIGINT, then a grace period
             log_file.close()
     # Freqtrade answers SIGINT with its orderly shutdown and exit code 130
     assert code == 130, log.read_text()[-3000:]

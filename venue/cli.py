@@ -1,0 +1,101 @@
+"""``ta-venue``: serve recorded candles as a local MEXC-compatible market (spot v3, public).
+
+ta-venue --datadir ../shared/data/binance --port 8765            # static
+ta-venue --datadir ../shared/data/binance --port 8765 --replay   # replay on the wall clock
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+
+from aiohttp import web
+
+from venue.clock import parse_replay_start
+from venue.server import SHUTDOWN_TIMEOUT_S, build_venue, make_app
+
+
+def _replay_start(text: str) -> dt.date:
+    try:
+        return parse_replay_start(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """Command-line options of ``ta-venue``."""
+    p = argparse.ArgumentParser(
+        prog="ta-venue",
+        description="Local MEXC-compatible market venue serving recorded Freqtrade candles.",
+    )
+    p.add_argument("--datadir", required=True, help="folder of <BASE>_<QUOTE>-<tf>.feather files")
+    p.add_argument("--port", type=int, default=8765, help="TCP port (0: any free port)")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default loopback)")
+    p.add_argument("--replay", action="store_true", help="replay the candles on the wall clock")
+    p.add_argument(
+        "--replay-start",
+        type=_replay_start,
+        default=None,
+        metavar="YYYY-MM-DD",
+        help="recorded date mapped onto today (default: recording start + 60 days)",
+    )
+    p.add_argument("--access-log", action="store_true", help="log every request")
+    p.add_argument("--log-level", default="INFO", help="logging level (default INFO)")
+    args = p.parse_args(argv)
+    if not 0 <= args.port <= 65535:
+        p.error(f"--port {args.port} is not in 0..65535")
+    if args.replay_start is not None and not args.replay:
+        p.error("--replay-start only applies with --replay")
+    return args
+
+
+async def serve(app: web.Application, host: str, port: int, access_log: bool, banner: str) -> None:
+    """Serve ``app`` until SIGINT/SIGTERM."""
+    logger = logging.getLogger("aiohttp.access") if access_log else None
+    runner = web.AppRunner(app, access_log=logger, shutdown_timeout=SHUTDOWN_TIMEOUT_S)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    bound = runner.addresses[0]
+    print(f"{banner} on http://{host}:{bound[1]}", flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        await runner.cleanup()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``ta-venue`` console script."""
+    args = parse_args(argv)
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(message)s")
+    try:
+        venue = build_venue(args.datadir, replay=args.replay, replay_start=args.replay_start)
+    except ValueError as err:
+        print(f"ta-venue: {err}", file=sys.stderr)
+        return 2
+    state = venue.state()
+    symbols = ", ".join(state["symbols"])  # type: ignore[arg-type]
+    if args.replay:
+        banner = (
+            f"ta-venue: REPLAY of {symbols} from {state['replay_start']} "
+            f"(offset {state['offset_days']} days, dataset time {state['dataset_time']})"
+        )
+    else:
+        banner = f"ta-venue: STATIC {symbols} as of {state['dataset_time']}"
+    asyncio.run(serve(make_app(venue), args.host, args.port, args.access_log, banner))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

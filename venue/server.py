@@ -1,0 +1,275 @@
+"""HTTP layer of the venue (aiohttp): routing, fault injection, MEXC-shaped errors.
+
+Paths served (all ``GET``):
+
+- ``/api/v3/{ping,time,exchangeInfo,klines,depth,trades,aggTrades,avgPrice}``,
+  ``/api/v3/ticker/{24hr,price,bookTicker}`` (ccxt's ``urls.api.spot.public`` is the base URL);
+- ``/api/v1/contract/{detail,ping}`` (``urls.api.contract.public`` is ``<base>/api/v1/contract``);
+- control: ``GET /_venue/state``, ``GET|POST|DELETE /_venue/faults`` (see :mod:`venue.faults`).
+
+For tests, :func:`running_venue` starts the server in a background thread on a free port and
+yields its base URL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import functools
+import json
+import logging
+import threading
+from collections.abc import Callable, Iterator
+from http import HTTPStatus
+from pathlib import Path
+
+from aiohttp import web
+from pydantic import ValidationError
+
+from venue.book_model import BookModelParams
+from venue.clock import default_replay_start, make_clock, wall_clock_ms
+from venue.data import MarketData, load_market_data
+from venue.endpoints import Venue
+from venue.errors import VenueError, method_not_allowed, not_found
+from venue.faults import FaultSpec
+
+log = logging.getLogger(__name__)
+
+SPOT_PREFIX = "/api/v3/"
+CONTRACT_PREFIX = "/api/v1/"
+JSON = "application/json"
+#: Seconds in-flight requests (e.g. ones held by a ``delay`` fault) get when the server stops.
+SHUTDOWN_TIMEOUT_S = 2.0
+
+
+@functools.lru_cache(maxsize=4)
+def _load_cached(resolved: str, fingerprint: tuple) -> MarketData:
+    return load_market_data(resolved)
+
+
+def _fingerprint(folder: Path) -> tuple:
+    """Names, sizes and modification times of the folder's feather files."""
+    if not folder.is_dir():
+        return ()
+    return tuple(
+        (p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in sorted(folder.glob("*.feather"))
+    )
+
+
+def build_venue(
+    datadir: str | Path,
+    *,
+    replay: bool = False,
+    replay_start: dt.date | None = None,
+    now_ms: Callable[[], int] | None = None,
+    book_params: BookModelParams | None = None,
+) -> Venue:
+    """Load ``datadir`` and build a static or replay :class:`Venue`.
+
+    Loaded data is cached per folder while its files stay unchanged, so tests can start many
+    venues cheaply.
+
+    ``now_ms`` replaces the wall clock (a test hook: it drives dataset time and expiry-free
+    timestamps; fault durations still use the monotonic clock).
+    """
+    folder = Path(datadir).resolve()
+    data = _load_cached(str(folder), _fingerprint(folder))
+    clock = make_clock(
+        replay=replay,
+        dataset_first_ms=data.first_ms,
+        dataset_end_ms=data.end_ms,
+        replay_start=replay_start,
+        now_ms=now_ms or wall_clock_ms,
+    )
+    if replay and replay_start is None:
+        replay_start = default_replay_start(data.first_ms)
+    return Venue(data, clock, book_params=book_params, replay_start=replay_start)
+
+
+def _error_response(err: VenueError) -> web.Response:
+    return web.Response(status=err.status, text=json.dumps(err.body()), content_type=JSON)
+
+
+def make_app(venue: Venue) -> web.Application:
+    """The aiohttp application serving ``venue``."""
+    routes: dict[str, str] = {}
+    for name in venue.endpoints:
+        if name.startswith("contract/"):
+            routes[CONTRACT_PREFIX + name] = name
+        else:
+            routes[SPOT_PREFIX + name] = name
+
+    async def dispatch(request: web.Request) -> web.StreamResponse:
+        path = request.path
+        if path.startswith("/_venue/"):
+            return await control(request, path)
+        endpoint = routes.get(path)
+        if endpoint is None:
+            return _error_response(not_found(path))
+        if request.method not in ("GET", "HEAD"):
+            return _error_response(method_not_allowed(request.method))
+        active = venue.faults.active(endpoint)
+        if active:
+            delay = active.get("delay")
+            if delay is not None:
+                await asyncio.sleep(delay.spec.delay_s)
+            failing = active.get("http_error")
+            if failing is not None:
+                status = failing.spec.status
+                return web.Response(
+                    status=status,
+                    text=f"{status} {_reason(status)} (venue fault injection)",
+                    content_type="text/plain",
+                )
+        try:
+            body = venue.handle(endpoint, request.query)
+        except VenueError as err:
+            return _error_response(err)
+        except Exception:
+            log.exception("error answering %s", request.path_qs[:200])
+            return web.Response(
+                status=500,
+                text=json.dumps({"code": 500, "msg": "Internal error"}),
+                content_type=JSON,
+            )
+        return web.Response(text=body, content_type=JSON)
+
+    async def control(request: web.Request, path: str) -> web.Response:
+        if path == "/_venue/state":
+            if request.method != "GET":
+                return _error_response(method_not_allowed(request.method))
+            return web.json_response(venue.state())
+        if path != "/_venue/faults":
+            return _error_response(not_found(path))
+        if request.method == "GET":
+            return web.json_response({"faults": venue.faults.describe()})
+        if request.method == "DELETE":
+            kind = request.query.get("kind")
+            try:
+                cleared = venue.faults.clear(kind)
+            except ValueError as err:
+                return web.json_response({"code": 400, "msg": str(err)}, status=400)
+            return web.json_response({"cleared": cleared, "faults": venue.faults.describe()})
+        if request.method == "POST":
+            raw = await request.read()
+            try:
+                spec = FaultSpec.model_validate_json(raw)
+            except ValidationError as err:
+                msg = "; ".join(
+                    f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}"
+                    for e in err.errors()
+                )
+                return web.json_response({"code": 400, "msg": f"bad fault: {msg}"}, status=400)
+            venue.faults.set(spec, venue.clock.dataset_time())
+            return web.json_response({"faults": venue.faults.describe()})
+        return _error_response(method_not_allowed(request.method))
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", dispatch)
+    return app
+
+
+def _reason(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
+class VenueServer:
+    """Runs a :class:`Venue` over HTTP in a background thread with its own event loop."""
+
+    def __init__(self, venue: Venue, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.venue = venue
+        self.host = host
+        self.port = port
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+
+    @property
+    def url(self) -> str:
+        """Base URL (``http://127.0.0.1:PORT``): ccxt's ``urls.api.spot.public``."""
+        return f"http://{self.host}:{self.port}"
+
+    def start(self, timeout: float = 30.0) -> str:
+        """Start serving; returns the base URL once the socket is bound."""
+        self._thread = threading.Thread(target=self._run, name="ta-venue", daemon=True)
+        self._thread.start()
+        if not self._ready.wait(timeout):
+            raise RuntimeError(f"venue did not start within {timeout} s")
+        if self._error is not None:
+            raise RuntimeError(f"venue failed to start: {self._error}") from self._error
+        return self.url
+
+    def _run(self) -> None:
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        asyncio.set_event_loop(loop)
+        runner = web.AppRunner(
+            make_app(self.venue), access_log=None, shutdown_timeout=SHUTDOWN_TIMEOUT_S
+        )
+        try:
+            loop.run_until_complete(runner.setup())
+            site = web.TCPSite(runner, self.host, self.port)
+            loop.run_until_complete(site.start())
+            self.port = int(runner.addresses[0][1])
+        except BaseException as err:
+            self._error = err
+            self._ready.set()
+            loop.run_until_complete(runner.cleanup())
+            loop.close()
+            return
+        self._ready.set()
+        try:
+            loop.run_forever()
+        finally:
+            loop.run_until_complete(runner.cleanup())
+            loop.close()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop serving and join the thread."""
+        if self._loop is not None and self._thread is not None and self._thread.is_alive():
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(timeout)
+
+
+@contextlib.contextmanager
+def running_venue(
+    datadir: str | Path,
+    *,
+    replay: bool = False,
+    replay_start: dt.date | None = None,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    now_ms: Callable[[], int] | None = None,
+    book_params: BookModelParams | None = None,
+) -> Iterator[str]:
+    """Serve ``datadir`` in-process (background thread) and yield the base URL.
+
+    ``port=0`` picks a free port. Shut down cleanly when the block exits.
+    """
+    venue = build_venue(
+        datadir, replay=replay, replay_start=replay_start, now_ms=now_ms, book_params=book_params
+    )
+    server = VenueServer(venue, host=host, port=port)
+    url = server.start()
+    try:
+        yield url
+    finally:
+        server.stop()
+
+
+def ccxt_overrides(base_url: str) -> dict[str, object]:
+    """ccxt ``urls`` override pointing ``ccxt.mexc`` at a venue (for ccxt_config too)."""
+    base = base_url.rstrip("/")
+    return {
+        "urls": {
+            "api": {
+                "spot": {"public": base},
+                "contract": {"public": base + "/api/v1/contract"},
+            }
+        }
+    }
