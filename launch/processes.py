@@ -83,10 +83,24 @@ def running_venue_process(
             out.close()
 
 
+#: Exit code of a program that ended in an orderly way on SIGINT (128 + 2), as Freqtrade does.
+SIGINT_EXIT = 130
+
+
 def run_foreground(cmd: Sequence[str], env: dict[str, str] | None = None) -> int:
-    """Run ``cmd``; on Ctrl-C let it shut down gracefully and return its exit code."""
+    """Run ``cmd``; on Ctrl-C let it shut down gracefully.
+
+    Returns its exit code, or 0 when Ctrl-C ended it in an orderly way: stopping the
+    demo is not a failure.
+    """
     proc = subprocess.Popen(list(cmd), env=env or os.environ.copy())
     try:
         return proc.wait()
     except KeyboardInterrupt:
-        return stop_process(proc)
+        # Ctrl-C in a terminal reaches the whole process group, so the child already has
+        # its SIGINT: a second one would interrupt its cleanup. Give it time first.
+        try:
+            code = proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            code = stop_process(proc)
+        return 0 if code in (0, SIGINT_EXIT) else code
