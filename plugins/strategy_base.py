@@ -247,6 +247,13 @@ class AgentStrategy(IStrategy):
             logger.info("entry %s %s at %s vetoed: %s", side, pair, rate, reason)
             self.notify(f"Entry {pair} vetoed: {reason}", key=f"veto:{pair}")
             return False
+        logger.info(
+            "entry %s %s at %s approved: %s",
+            side,
+            pair,
+            rate,
+            decision.reason or "no plugin objected",
+        )
         return True
 
     def custom_stake_amount(

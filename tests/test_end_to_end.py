@@ -1,0 +1,302 @@
+"""The user's whole offline journey, end to end, bounded in time.
+
+The replay venue and a local OpenAI-compatible server stand in for MEXC and OpenRouter;
+everything else is the real thing: ``freqtrade trade --dry-run`` with EnhancedFlashStrategy,
+every built-in plugin, and the overseer in ``llm`` mode over real HTTP with the ``openai``
+client. Then the bot is restarted on the same database and journal.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import sqlite3
+import subprocess
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from launch.offline import write_offline_overlay
+from launch.processes import running_venue_process, stop_process
+from tests.freqtrade_harness import BASE_CONFIGS, FREQTRADE, REPO, free_port, wait_for
+from tests.openai_stub_server import Reply, StubServer
+
+pytestmark = pytest.mark.slow
+
+STRATEGY = "EnhancedFlashStrategy"
+REPLAY_START = "2024-04-01"  # leaves 90 days of history for the 4h informative candles
+USER, PASSWORD = "e2e", "e2e-password-not-a-secret"
+ANSWERS = {
+    "monitor_decision": {
+        "regime": "normal",
+        "stake_multiplier": 0.8,
+        "pause_entries": False,
+        "escalate": False,
+        "ttl_minutes": 30,
+        "reason": "Calm market; trim size slightly.",
+    },
+    "strategic_decision": {
+        "stake_multiplier": 0.8,
+        "pause_entries": False,
+        "stop_distance": None,
+        "exit_position": False,
+        "confidence": 0.5,
+        "ttl_minutes": 60,
+        "reason": "No action needed.",
+    },
+    "emergency_decision": {
+        "pause_scope": "none",
+        "stake_multiplier": 0.8,
+        "stop_distance": None,
+        "exit_position": False,
+        "ttl_minutes": 30,
+        "reason": "No emergency.",
+    },
+}
+
+
+def answer_by_schema(body: dict[str, Any]) -> Reply:
+    """Answer each tier with a valid decision of the schema it asked for."""
+    fmt = body.get("response_format") or {}
+    name = (fmt.get("json_schema") or {}).get("name", "monitor_decision")
+    return Reply.answer(ANSWERS[name])
+
+
+class Api:
+    """A minimal client of Freqtrade's REST API (basic auth)."""
+
+    def __init__(self, port: int) -> None:
+        self.base = f"http://127.0.0.1:{port}/api/v1"
+        self.auth = base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
+
+    def __call__(self, path: str, method: str = "GET", body: dict | None = None) -> Any:
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(f"{self.base}{path}", data=data, method=method)
+        req.add_header("Authorization", f"Basic {self.auth}")
+        if data is not None:
+            req.add_header("Content-Type", "application/json")
+        with urllib.request.urlopen(req, timeout=15) as resp:
+            return json.loads(resp.read())
+
+
+def overseer_block(stub_url: str, journal: Path, daily_tokens: int) -> dict[str, Any]:
+    tier = {"interval_minutes": 1.0, "timeout_s": 10.0}
+    return {
+        "mode": "llm",
+        "base_url": stub_url,
+        "api_key_env": "TA_E2E_LLM_KEY",
+        "journal_path": str(journal),
+        "budget": {"daily_usd": 5.0, "daily_tokens": daily_tokens},
+        "tiers": {
+            "tier1": {"model": "test/cheap", **tier},
+            "tier2": {"model": "test/strategic", **tier},
+            "tier3": {"model": "test/emergency", **tier},
+        },
+        "prices": {
+            m: {"input_per_mtok": 1.0, "output_per_mtok": 2.0}
+            for m in ("test/cheap", "test/strategic", "test/emergency")
+        },
+    }
+
+
+@contextmanager
+def bot(
+    tmp: Path, venue_url: str, stub_url: str, daily_tokens: int, log_name: str
+) -> Iterator[tuple[Api, subprocess.Popen, Path]]:
+    """Run ``freqtrade trade --dry-run`` until the block ends; yield its API, process, log."""
+    api_port = free_port()
+    overlay = write_offline_overlay(
+        tmp / "offline.json",
+        venue_url,
+        trading_agent={
+            "plugins": {
+                "llm_overseer": overseer_block(stub_url, tmp / "journal.sqlite", daily_tokens)
+            }
+        },
+    )
+    env = {
+        **os.environ,
+        "FREQTRADE__API_SERVER__USERNAME": USER,
+        "FREQTRADE__API_SERVER__PASSWORD": PASSWORD,
+        "FREQTRADE__API_SERVER__JWT_SECRET_KEY": "e2e-jwt-secret-of-at-least-32-characters",
+        "FREQTRADE__API_SERVER__LISTEN_PORT": str(api_port),
+        "TA_E2E_LLM_KEY": "e2e-test-key",
+    }
+    log = tmp / log_name
+    cmd = [
+        FREQTRADE,
+        "trade",
+        "--dry-run",
+        *BASE_CONFIGS,
+        "-c",
+        str(overlay),
+        "--strategy",
+        STRATEGY,
+        "--db-url",
+        f"sqlite:///{tmp / 'trades.sqlite'}",
+    ]
+    with log.open("w") as out:
+        proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
+        api = Api(api_port)
+
+        def running() -> bool:
+            if proc.poll() is not None:
+                raise SystemExit(
+                    f"freqtrade exited with {proc.returncode}:\n" + log.read_text()[-4000:]
+                )
+            # /health reports the first completed bot iteration: fully started
+            return api("/show_config")["state"] == "running" and api("/health")["last_process"]
+
+        try:
+            wait_for(running, timeout=180, what="the bot to run")
+            yield api, proc, log
+        finally:
+            code = stop_process(proc, grace=30)
+    assert code == 130, log.read_text()[-4000:]  # Freqtrade's orderly SIGINT exit
+    assert "Cleaning up modules" in log.read_text()
+
+
+def journal_rows(path: Path, sql: str) -> list[tuple]:
+    with sqlite3.connect(path) as conn:
+        return conn.execute(sql).fetchall()
+
+
+def test_offline_journey_with_overseer_and_restart(tmp_path: Path, binance_dir: Path) -> None:
+    stub = StubServer(responder=answer_by_schema).start()
+    venue_port = free_port()
+    journal = tmp_path / "journal.sqlite"
+    try:
+        with running_venue_process(
+            binance_dir, venue_port, replay=True, replay_start=REPLAY_START
+        ) as venue_url:
+            with bot(tmp_path, venue_url, stub.base_url, 1_000_000, "run1.log") as (api, _, log):
+                assert api("/ping") == {"status": "pong"}
+                assert api("/whitelist")["whitelist"] == ["BTC/USDT", "ETH/USDT"]
+                assert api("/show_config")["strategy"] == STRATEGY
+
+                def candles_with_plot_columns():
+                    got = api("/pair_candles?pair=ETH/USDT&timeframe=5m&limit=100")
+                    return got if got["length"] > 0 else None
+
+                candles = wait_for(candles_with_plot_columns, timeout=120, what="candles")
+                columns = set(candles["columns"])
+                plotted = set(api(f"/plot_config?strategy={STRATEGY}").get("main_plot", {}))
+                assert {"session_code", "signal_strength", "atr"} <= columns
+                assert plotted and plotted <= columns, plotted - columns
+                assert any(c.startswith("pattern_") for c in columns)
+
+                # the overseer asked the model (tier 1, every pair) and journalled it
+                wait_for(
+                    lambda: (
+                        journal.exists()
+                        and journal_rows(
+                            journal, "SELECT count(*) FROM calls WHERE outcome = 'ok'"
+                        )[0][0]
+                        >= 2
+                    ),
+                    timeout=90,
+                    what="overseer calls in the journal",
+                )
+
+                entered = api("/forceenter", "POST", {"pair": "BTC/USDT"})
+                trade_id = entered["trade_id"]
+                trade = wait_for(
+                    lambda: [
+                        t
+                        for t in api("/status")
+                        if t["trade_id"] == trade_id and not t["has_open_orders"]
+                    ],
+                    timeout=60,
+                    what="the entry to fill",
+                )[0]
+                # stake: 100 proposed x overseer 0.8 x signal/session factors, within limits
+                assert 0 < trade["stake_amount"] <= 100.0 * 0.8 + 1e-6
+                assert trade["amount"] * trade["open_rate"] == pytest.approx(
+                    trade["stake_amount"], rel=1e-3
+                )
+                assert "approved" in log.read_text()
+
+                api("/forceexit", "POST", {"tradeid": str(trade_id), "ordertype": "market"})
+                closed = wait_for(
+                    lambda: [
+                        t
+                        for t in api("/trades")["trades"]
+                        if t["trade_id"] == trade_id and not t["is_open"]
+                    ],
+                    timeout=60,
+                    what="the forced exit",
+                )[0]
+                assert closed["amount"] == pytest.approx(trade["amount"])
+                assert closed["exit_reason"] == "force_exit"
+            calls_run1 = len(stub.requests)
+            spent_run1 = journal_rows(
+                journal, "SELECT coalesce(sum(prompt_tokens + completion_tokens), 0) FROM spend"
+            )
+            assert calls_run1 >= 2 and spent_run1[0][0] > 0
+            decisions = journal_rows(journal, "SELECT count(*) FROM decisions WHERE applied = 1")
+            assert decisions[0][0] >= 1
+            with sqlite3.connect(tmp_path / "trades.sqlite") as db:
+                rows = db.execute(
+                    "SELECT id, is_open, amount, stake_amount, close_rate FROM trades"
+                ).fetchall()
+            assert [(r[0], r[1]) for r in rows] == [(trade_id, 0)]
+            assert rows[0][2] == pytest.approx(closed["amount"]) and rows[0][4] > 0
+
+            # Restart on the same database and journal, with today's budget set to exactly
+            # what run 1 spent: if the ledger survived the restart, no model call is made.
+            with bot(tmp_path, venue_url, stub.base_url, int(spent_run1[0][0]), "run2.log") as (
+                api,
+                _,
+                log,
+            ):
+                trades = api("/trades")["trades"]
+                assert [(t["trade_id"], t["is_open"]) for t in trades] == [(trade_id, False)]
+                wait_for(
+                    lambda: (
+                        journal_rows(
+                            journal, "SELECT count(*) FROM calls WHERE outcome = 'budget'"
+                        )[0][0]
+                        >= 1
+                    ),
+                    timeout=90,
+                    what="budget refusals after the restart",
+                )
+                time.sleep(2)
+            assert len(stub.requests) == calls_run1
+    finally:
+        stub.stop()
+    leftovers = subprocess.run(
+        ["pgrep", "-f", f"ta-venue.* --port {venue_port}"], capture_output=True
+    )
+    assert leftovers.returncode == 1, leftovers.stdout  # no orphan venue
+
+
+def test_shutdown_loses_no_open_trade(tmp_path: Path, binance_dir: Path) -> None:
+    """An open trade at shutdown is still open, with the same amount, after a restart."""
+    stub = StubServer(responder=answer_by_schema).start()
+    try:
+        with running_venue_process(
+            binance_dir, free_port(), replay=True, replay_start=REPLAY_START
+        ) as venue_url:
+            with bot(tmp_path, venue_url, stub.base_url, 1_000_000, "a.log") as (api, _, _log):
+                trade_id = api("/forceenter", "POST", {"pair": "ETH/USDT"})["trade_id"]
+                opened = wait_for(
+                    lambda: [
+                        t
+                        for t in api("/status")
+                        if t["trade_id"] == trade_id and not t["has_open_orders"]
+                    ],
+                    timeout=60,
+                    what="the entry to fill",
+                )[0]
+            with bot(tmp_path, venue_url, stub.base_url, 1_000_000, "b.log") as (api, _, _log):
+                again = [t for t in api("/status") if t["trade_id"] == trade_id]
+                assert again and again[0]["amount"] == pytest.approx(opened["amount"])
+    finally:
+        stub.stop()
