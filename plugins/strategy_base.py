@@ -37,6 +37,34 @@ logger = logging.getLogger(__name__)
 
 LIVE_RUNMODES = frozenset({RunMode.LIVE.value, RunMode.DRY_RUN.value})
 STOP_RATE_KEY = "agent_stop_rate"
+#: JWT secrets that ship in Freqtrade's templates and schema: anyone could forge a login.
+PUBLIC_JWT_SECRETS = frozenset(
+    {"super-secret", "somethingrandom", "somethingRandomSomethingRandom123"}
+)
+
+
+def check_api_secrets(config: Mapping[str, Any]) -> None:
+    """Refuse to run a REST API whose login is empty or whose JWT secret is public.
+
+    Freqtrade only warns; a bot trading real money must not. The error names the
+    environment variables to set (secrets never live in the config files).
+    """
+    api = config.get("api_server") or {}
+    if not api.get("enabled"):
+        return
+    missing = []
+    if not api.get("username"):
+        missing.append("FREQTRADE__API_SERVER__USERNAME")
+    if not api.get("password"):
+        missing.append("FREQTRADE__API_SERVER__PASSWORD")
+    if api.get("jwt_secret_key", "super-secret") in PUBLIC_JWT_SECRETS:
+        missing.append("FREQTRADE__API_SERVER__JWT_SECRET_KEY")
+    if missing:
+        raise ValueError(
+            "the REST API is enabled but its credentials are not set: set "
+            + ", ".join(missing)
+            + " (or disable api_server)"
+        )
 
 
 def trade_snapshot(trade: Any, close_rate: float | None = None) -> TradeSnapshot:
@@ -124,7 +152,13 @@ class AgentStrategy(IStrategy):
         return self._agent
 
     def bot_start(self, **kwargs: Any) -> None:
-        """Validate plugin settings and start every plugin; a bad config stops the bot."""
+        """Validate plugin settings and start every plugin; a bad config stops the bot.
+
+        In dry-run and live the REST API's credentials must be set (see
+        :func:`check_api_secrets`).
+        """
+        if self.runmode in LIVE_RUNMODES:
+            check_api_secrets(self.config)
         _ = self.agent
         self.stoploss = max(self.stoploss, self.risk_limits.stoploss)
         logger.info("Trading-Agent plugins: %s", ", ".join(self.agent.names) or "none")

@@ -168,3 +168,53 @@ def test_dry_run_bot_trades_against_the_replay_venue(tmp_path: Path, binance_dir
     assert "Cleaning up modules" in log.read_text()
     errors = [line for line in log.read_text().splitlines() if " - ERROR - " in line]
     assert not errors, errors
+
+
+@pytest.mark.parametrize(
+    ("trading_agent", "env", "expected"),
+    [
+        (
+            {"plugins": {"patterns": {"swings": {"fractal_bars": 0}}}},
+            {},
+            "trading_agent.plugins.patterns.swings.fractal_bars",
+        ),
+        (
+            {"enabled_plugins": ["session_manager", "no_such_plugin"]},
+            {},
+            "plugin 'no_such_plugin' is not installed",
+        ),
+        ({}, {"FREQTRADE__API_SERVER__PASSWORD": ""}, "FREQTRADE__API_SERVER__PASSWORD"),
+    ],
+)
+def test_bad_settings_stop_the_bot_before_it_trades(
+    tmp_path: Path, binance_dir: Path, trading_agent: dict, env: dict, expected: str
+) -> None:
+    credentials = {
+        "FREQTRADE__API_SERVER__USERNAME": "tester",
+        "FREQTRADE__API_SERVER__PASSWORD": "not-a-secret-test-password",
+        "FREQTRADE__API_SERVER__JWT_SECRET_KEY": "x" * 40,
+        "FREQTRADE__API_SERVER__LISTEN_PORT": str(free_port()),
+    }
+    with running_venue_process(
+        binance_dir, free_port(), replay=True, replay_start="2024-04-01"
+    ) as url:
+        overlay = write_offline_overlay(tmp_path / "offline.json", url, trading_agent=trading_agent)
+        proc = run_freqtrade(
+            [
+                "trade",
+                "--dry-run",
+                *BASE_CONFIGS,
+                "-c",
+                str(overlay),
+                "--strategy",
+                "EnhancedFlashStrategy",
+                "--db-url",
+                f"sqlite:///{tmp_path / 'trades.sqlite'}",
+            ],
+            timeout=120,
+            env={**os.environ, **credentials, **env},
+        )
+    output = proc.stdout + proc.stderr
+    assert proc.returncode != 0, output[-2000:]
+    assert expected in output, output[-2000:]
+    assert "Changing state to: RUNNING" not in output

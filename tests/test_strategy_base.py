@@ -17,7 +17,7 @@ from freqtrade.persistence.custom_data import CustomDataWrapper
 from plugins.base import Plugin
 from plugins.hookspecs import EntryVerdict, RiskAdvice, hookimpl
 from plugins.risk_limits import RiskLimits, clamp_stake, tighten_stop_rate
-from plugins.strategy_base import STOP_RATE_KEY, AgentStrategy
+from plugins.strategy_base import STOP_RATE_KEY, AgentStrategy, check_api_secrets
 
 NOW = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 
@@ -280,3 +280,42 @@ def test_clamp_stake_rejects_non_finite_input() -> None:
 def test_tighten_stop_rate_ignores_invalid_candidates() -> None:
     assert tighten_stop_rate(98.0, None, float("nan"), -1.0, 97.0) == 98.0
     assert tighten_stop_rate(None, None) is None
+
+
+@pytest.mark.parametrize(
+    ("api", "missing"),
+    [
+        (
+            {"enabled": True, "username": "u", "password": "", "jwt_secret_key": "x" * 32},
+            "FREQTRADE__API_SERVER__PASSWORD",
+        ),
+        (
+            {"enabled": True, "username": "u", "password": "p"},
+            "FREQTRADE__API_SERVER__JWT_SECRET_KEY",
+        ),
+        (
+            {
+                "enabled": True,
+                "username": "",
+                "password": "p",
+                "jwt_secret_key": "somethingRandomSomethingRandom123",
+            },
+            "FREQTRADE__API_SERVER__USERNAME, FREQTRADE__API_SERVER__JWT_SECRET_KEY",
+        ),
+    ],
+)
+def test_rest_api_without_credentials_refuses_to_start(api: dict, missing: str) -> None:
+    with pytest.raises(ValueError, match=missing):
+        check_api_secrets({"api_server": api})
+    check_api_secrets({"api_server": {**api, "enabled": False}})
+
+
+def test_dry_run_start_checks_api_credentials_but_backtests_do_not() -> None:
+    config = {
+        "runmode": RunMode.DRY_RUN,
+        "api_server": {"enabled": True},
+        "trading_agent": {"enabled_plugins": []},
+    }
+    with pytest.raises(ValueError, match="PASSWORD"):
+        MiniStrategy(config).bot_start()
+    MiniStrategy({**config, "runmode": RunMode.BACKTEST}).bot_start()
