@@ -6,20 +6,28 @@ BIN := $(VENV)/bin
 SHARED_DATA ?= ../shared/data
 DATADIR ?= $(SHARED_DATA)/binance
 VENUE_PORT ?= 8090
-STRATEGY ?= SampleStrategy
+STRATEGY ?= EnhancedFlashStrategy
 TIMERANGE ?= 20240101-20240920
 CONFIGS := -c user_data/config.json -c user_data/config.offline.json
 # Freqtrade's own sample strategy, straight from the installed package (never a committed copy).
 FT_TEMPLATES = $(shell $(BIN)/python -c 'import freqtrade, os; print(os.path.dirname(freqtrade.__file__) + "/templates")')
 STRATEGY_PATH ?= $(if $(filter SampleStrategy,$(STRATEGY)),$(FT_TEMPLATES),user_data/strategies)
 
-.PHONY: help setup test lint format demo backtest bench venue clean
+EPOCHS ?= 30
+SPACES ?= buy sell
+HYPEROPT_LOSS ?= SharpeHyperOptLossDaily
+PAIR ?= ETH/USDT
+PLOT_TIMERANGE ?= 20240805-20240812
+
+.PHONY: help setup test lint format demo backtest hyperopt plot bench venue clean
 
 help:
 	@echo "make setup     create .venv and install everything (idempotent)"
 	@echo "make test      run the test suite (ruff + pytest)"
 	@echo "make demo      offline demo: replay venue + freqtrade trade --dry-run, until Ctrl-C"
 	@echo "make backtest  offline Freqtrade backtest on the recorded data (STRATEGY=..., TIMERANGE=...)"
+	@echo "make hyperopt  offline hyperopt (STRATEGY=..., EPOCHS=..., SPACES=..., TIMERANGE=...)"
+	@echo "make plot      offline plot-dataframe of PAIR with the strategy's plot_config"
 	@echo "make bench     run every benchmark under bench/ and print one table"
 	@echo "make venue     run the local MEXC-compatible venue in replay mode"
 
@@ -55,7 +63,18 @@ demo: setup
 backtest: setup
 	$(BIN)/python -m launch.offline -- $(BIN)/freqtrade backtesting $(CONFIGS) \
 		--datadir $(DATADIR) --strategy $(STRATEGY) --strategy-path $(STRATEGY_PATH) \
-		--timeframe 5m --timerange $(TIMERANGE) --export none
+		--timeframe 5m --timerange $(TIMERANGE) --export trades
+
+hyperopt: setup
+	$(BIN)/python -m launch.offline -- $(BIN)/freqtrade hyperopt $(CONFIGS) \
+		--datadir $(DATADIR) --strategy $(STRATEGY) --strategy-path $(STRATEGY_PATH) \
+		--timeframe 5m --timerange $(TIMERANGE) --hyperopt-loss $(HYPEROPT_LOSS) \
+		--spaces $(SPACES) --epochs $(EPOCHS) -j 2
+
+plot: setup
+	$(BIN)/python -m launch.offline -- $(BIN)/freqtrade plot-dataframe $(CONFIGS) \
+		--datadir $(DATADIR) --strategy $(STRATEGY) --strategy-path $(STRATEGY_PATH) \
+		--timeframe 5m --timerange $(PLOT_TIMERANGE) --pairs $(PAIR)
 
 bench: setup
 	$(BIN)/python -m bench.run_all

@@ -67,6 +67,17 @@ def check_api_secrets(config: Mapping[str, Any]) -> None:
         )
 
 
+def stored_trades(**filters: Any) -> list[Any]:
+    """Freqtrade's trades matching ``filters``, or none where no trade store exists.
+
+    ``plot-dataframe`` and other analysis commands run the strategy without opening
+    the trade database; there are no trades there, not an error.
+    """
+    if Trade.use_db and not hasattr(Trade, "session"):
+        return []
+    return Trade.get_trades_proxy(**filters)
+
+
 def trade_snapshot(trade: Any, close_rate: float | None = None) -> TradeSnapshot:
     """A Freqtrade ``Trade``/``LocalTrade`` as a plain :class:`TradeSnapshot`.
 
@@ -221,7 +232,7 @@ class AgentStrategy(IStrategy):
 
     def _daily_loss_exceeded(self, current_time: datetime) -> bool:
         day_start = current_time.replace(hour=0, minute=0, second=0, microsecond=0)
-        closed_today = Trade.get_trades_proxy(is_open=False, close_date=day_start)
+        closed_today = stored_trades(is_open=False, close_date=day_start)
         today = sum(float(t.close_profit_abs or 0.0) for t in closed_today)
         value = self._account_value()
         return daily_loss_exceeded(today, value - today, self.risk_limits)
@@ -237,7 +248,7 @@ class AgentStrategy(IStrategy):
         for pair in self._whitelist():
             dataframe, _ = self.dp.get_analyzed_dataframe(pair, self.timeframe)
             analyzed[pair] = dataframe
-        open_trades = [trade_snapshot(t) for t in Trade.get_trades_proxy(is_open=True)]
+        open_trades = [trade_snapshot(t) for t in stored_trades(is_open=True)]
         agent.bot_loop(current_time, analyzed, open_trades)
 
     def confirm_trade_entry(
@@ -320,7 +331,7 @@ class AgentStrategy(IStrategy):
                 trade=None,
             )
             multiplier = max(0.0, min(strength, 1.0)) * session_factor * risk.stake_multiplier
-            exposure = sum(float(t.stake_amount) for t in Trade.get_trades_proxy(is_open=True))
+            exposure = sum(float(t.stake_amount) for t in stored_trades(is_open=True))
             stake = clamp_stake(
                 proposed_stake,
                 multiplier,
