@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import os
 import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
+from typing import Any
 
 import freqtrade
 
@@ -53,3 +57,63 @@ def wait_for(predicate, timeout: float, interval: float = 0.5, what: str = "cond
             last_exc = exc
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what} ({last_exc})")
+
+
+class Api:
+    """A minimal client of Freqtrade's REST API with basic auth."""
+
+    def __init__(self, port: int, user: str, password: str) -> None:
+        self.base = f"http://127.0.0.1:{port}/api/v1"
+        self.auth = base64.b64encode(f"{user}:{password}".encode()).decode()
+
+    def __call__(self, path: str, method: str = "GET", body: dict | None = None) -> Any:
+        """Call one endpoint and return its decoded JSON answer."""
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(f"{self.base}{path}", data=data, method=method)
+        req.add_header("Authorization", f"Basic {self.auth}")
+        if data is not None:
+            req.add_header("Content-Type", "application/json")
+        with urllib.request.urlopen(req, timeout=15) as resp:
+            return json.loads(resp.read())
+
+    def wait_filled(self, trade_id: int, timeout: float = 60) -> dict:
+        """Wait until trade ``trade_id`` is open with no pending order; return it."""
+        return wait_for(
+            lambda: [
+                t for t in self("/status") if t["trade_id"] == trade_id and not t["has_open_orders"]
+            ],
+            timeout=timeout,
+            what=f"trade {trade_id} to fill",
+        )[0]
+
+    def wait_closed(self, trade_id: int, timeout: float = 60) -> dict:
+        """Wait until trade ``trade_id`` is closed; return it."""
+        return wait_for(
+            lambda: [
+                t
+                for t in self("/trades")["trades"]
+                if t["trade_id"] == trade_id and not t["is_open"]
+            ],
+            timeout=timeout,
+            what=f"trade {trade_id} to close",
+        )[0]
+
+
+def pip_install_into(source: Path, target: Path) -> None:
+    """pip-install the package at ``source`` (no dependencies) into the folder ``target``."""
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--no-deps",
+            "--no-build-isolation",
+            "--target",
+            str(target),
+            str(source),
+        ],
+        check=True,
+        capture_output=True,
+    )

@@ -8,13 +8,10 @@ client. Then the bot is restarted on the same database and journal.
 
 from __future__ import annotations
 
-import base64
-import json
 import os
 import sqlite3
 import subprocess
 import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,7 +21,7 @@ import pytest
 
 from launch.offline import write_offline_overlay
 from launch.processes import running_venue_process, stop_process
-from tests.freqtrade_harness import BASE_CONFIGS, FREQTRADE, REPO, free_port, wait_for
+from tests.freqtrade_harness import BASE_CONFIGS, FREQTRADE, REPO, Api, free_port, wait_for
 from tests.openai_stub_server import Reply, StubServer
 
 pytestmark = pytest.mark.slow
@@ -66,23 +63,6 @@ def answer_by_schema(body: dict[str, Any]) -> Reply:
     fmt = body.get("response_format") or {}
     name = (fmt.get("json_schema") or {}).get("name", "monitor_decision")
     return Reply.answer(ANSWERS[name])
-
-
-class Api:
-    """A minimal client of Freqtrade's REST API (basic auth)."""
-
-    def __init__(self, port: int) -> None:
-        self.base = f"http://127.0.0.1:{port}/api/v1"
-        self.auth = base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
-
-    def __call__(self, path: str, method: str = "GET", body: dict | None = None) -> Any:
-        data = json.dumps(body).encode() if body is not None else None
-        req = urllib.request.Request(f"{self.base}{path}", data=data, method=method)
-        req.add_header("Authorization", f"Basic {self.auth}")
-        if data is not None:
-            req.add_header("Content-Type", "application/json")
-        with urllib.request.urlopen(req, timeout=15) as resp:
-            return json.loads(resp.read())
 
 
 def overseer_block(stub_url: str, journal: Path, daily_tokens: int) -> dict[str, Any]:
@@ -143,7 +123,7 @@ def bot(
     ]
     with log.open("w") as out:
         proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
-        api = Api(api_port)
+        api = Api(api_port, USER, PASSWORD)
 
         def running() -> bool:
             if proc.poll() is not None:
@@ -206,15 +186,7 @@ def test_offline_journey_with_overseer_and_restart(tmp_path: Path, binance_dir: 
 
                 entered = api("/forceenter", "POST", {"pair": "BTC/USDT"})
                 trade_id = entered["trade_id"]
-                trade = wait_for(
-                    lambda: [
-                        t
-                        for t in api("/status")
-                        if t["trade_id"] == trade_id and not t["has_open_orders"]
-                    ],
-                    timeout=60,
-                    what="the entry to fill",
-                )[0]
+                trade = api.wait_filled(trade_id)
                 # stake: 100 proposed x overseer 0.8 x signal/session factors, within limits
                 assert 0 < trade["stake_amount"] <= 100.0 * 0.8 + 1e-6
                 assert trade["amount"] * trade["open_rate"] == pytest.approx(
@@ -223,15 +195,7 @@ def test_offline_journey_with_overseer_and_restart(tmp_path: Path, binance_dir: 
                 assert "approved" in log.read_text()
 
                 api("/forceexit", "POST", {"tradeid": str(trade_id), "ordertype": "market"})
-                closed = wait_for(
-                    lambda: [
-                        t
-                        for t in api("/trades")["trades"]
-                        if t["trade_id"] == trade_id and not t["is_open"]
-                    ],
-                    timeout=60,
-                    what="the forced exit",
-                )[0]
+                closed = api.wait_closed(trade_id)
                 assert closed["amount"] == pytest.approx(trade["amount"])
                 assert closed["exit_reason"] == "force_exit"
             calls_run1 = len(stub.requests)
@@ -286,15 +250,7 @@ def test_shutdown_loses_no_open_trade(tmp_path: Path, binance_dir: Path) -> None
         ) as venue_url:
             with bot(tmp_path, venue_url, stub.base_url, 1_000_000, "a.log") as (api, _, _log):
                 trade_id = api("/forceenter", "POST", {"pair": "ETH/USDT"})["trade_id"]
-                opened = wait_for(
-                    lambda: [
-                        t
-                        for t in api("/status")
-                        if t["trade_id"] == trade_id and not t["has_open_orders"]
-                    ],
-                    timeout=60,
-                    what="the entry to fill",
-                )[0]
+                opened = api.wait_filled(trade_id)
             with bot(tmp_path, venue_url, stub.base_url, 1_000_000, "b.log") as (api, _, _log):
                 again = [t for t in api("/status") if t["trade_id"] == trade_id]
                 assert again and again[0]["amount"] == pytest.approx(opened["amount"])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -10,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from plugins.manager import AgentPlugins, PluginConfigError, discover_plugins
+from tests.freqtrade_harness import pip_install_into
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "quiet-hours-plugin"
 
@@ -18,22 +18,7 @@ EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "quiet-hours-plugin
 def installed(tmp_path_factory: pytest.TempPathFactory) -> None:
     """pip-install the example package into a private folder and put it on sys.path."""
     target = tmp_path_factory.mktemp("site")
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "install",
-            "-q",
-            "--no-deps",
-            "--no-build-isolation",
-            "--target",
-            str(target),
-            str(EXAMPLE),
-        ],
-        check=True,
-        capture_output=True,
-    )
+    pip_install_into(EXAMPLE, target)
     sys.path.insert(0, str(target))
     try:
         yield

@@ -61,15 +61,7 @@ def test_bot_survives_venue_faults_and_vetoes_what_it_cannot_price(
             bot(tmp_path, venue_url, stub.base_url, 1_000_000, "faults.log") as (api, proc, log),
         ):
             trade_id = api("/forceenter", "POST", {"pair": "BTC/USDT"})["trade_id"]
-            held = wait_for(
-                lambda: [
-                    t
-                    for t in api("/status")
-                    if t["trade_id"] == trade_id and not t["has_open_orders"]
-                ],
-                timeout=60,
-                what="the BTC entry to fill",
-            )[0]
+            held = api.wait_filled(trade_id)
 
             # a crossed book cannot be priced: the entry is vetoed, no trade opens
             set_fault(venue_url, kind="crossed_book")
@@ -125,14 +117,6 @@ def test_bot_survives_venue_faults_and_vetoes_what_it_cannot_price(
             kept = [t for t in api("/status") if t["trade_id"] == trade_id]
             assert kept and kept[0]["amount"] == pytest.approx(held["amount"])
             api("/forceexit", "POST", {"tradeid": str(trade_id), "ordertype": "market"})
-            wait_for(
-                lambda: [
-                    t
-                    for t in api("/trades")["trades"]
-                    if t["trade_id"] == trade_id and not t["is_open"]
-                ],
-                timeout=60,
-                what="the forced exit after the faults",
-            )
+            api.wait_closed(trade_id)
     finally:
         stub.stop()

@@ -6,11 +6,8 @@ These run the real ``freqtrade`` command on the recorded Binance candles in
 
 from __future__ import annotations
 
-import base64
-import json
 import os
 import subprocess
-import urllib.request
 from pathlib import Path
 
 import pandas as pd
@@ -24,6 +21,7 @@ from tests.freqtrade_harness import (
     FREQTRADE,
     REPO,
     TEMPLATES,
+    Api,
     free_port,
     run_freqtrade,
     wait_for,
@@ -73,16 +71,6 @@ def test_backtesting_through_the_venue_completes_with_trades(
     assert trades["close_date"].max() <= pd.Timestamp("2024-02-01", tz="UTC")
 
 
-def _api(base: str, path: str, auth: str, method: str = "GET", body: dict | None = None):
-    data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(f"{base}{path}", data=data, method=method)
-    req.add_header("Authorization", f"Basic {auth}")
-    if data is not None:
-        req.add_header("Content-Type", "application/json")
-    with urllib.request.urlopen(req, timeout=10) as resp:
-        return json.loads(resp.read())
-
-
 def test_dry_run_bot_trades_against_the_replay_venue(tmp_path: Path, binance_dir: Path) -> None:
     venue_port, api_port = free_port(), free_port()
     user, password = "tester", "not-a-secret-test-password"
@@ -94,8 +82,7 @@ def test_dry_run_bot_trades_against_the_replay_venue(tmp_path: Path, binance_dir
         "FREQTRADE__API_SERVER__WS_TOKEN": "test-ws-token",
         "FREQTRADE__API_SERVER__LISTEN_PORT": str(api_port),
     }
-    auth = base64.b64encode(f"{user}:{password}".encode()).decode()
-    base = f"http://127.0.0.1:{api_port}/api/v1"
+    api = Api(api_port, user, password)
     log = tmp_path / "freqtrade.log"
     with running_venue_process(binance_dir, venue_port, replay=True) as url:
         overlay = write_offline_overlay(tmp_path / "offline.json", url)
@@ -123,39 +110,30 @@ def test_dry_run_bot_trades_against_the_replay_venue(tmp_path: Path, binance_dir
                         f"freqtrade exited with {bot.returncode}: "
                         f"{log.read_text()[-3000:] if log.exists() else ''}"
                     )
-                return _api(base, "/ping", auth)
+                return api("/ping")
 
             ping = wait_for(ping_unless_dead, timeout=120, what="/api/v1/ping")
             assert ping == {"status": "pong"}
-            assert _api(base, "/status", auth) == []
+            assert api("/status") == []
             wait_for(
-                lambda: _api(base, "/show_config", auth)["state"] == "running",
+                lambda: api("/show_config")["state"] == "running",
                 timeout=60,
                 what="bot running",
             )
-            whitelist = _api(base, "/whitelist", auth)["whitelist"]
+            whitelist = api("/whitelist")["whitelist"]
             assert whitelist == ["BTC/USDT", "ETH/USDT"]
             entered = wait_for(
-                lambda: _api(base, "/forceenter", auth, "POST", {"pair": "BTC/USDT"}),
+                lambda: api("/forceenter", "POST", {"pair": "BTC/USDT"}),
                 timeout=60,
                 what="forced entry accepted",
             )
             assert entered["pair"] == "BTC/USDT"
-            trades = wait_for(
-                lambda: [
-                    t
-                    for t in _api(base, "/status", auth)
-                    if t["is_open"] and not t["has_open_orders"]
-                ],
-                timeout=60,
-                what="the forced entry to fill",
-            )
-            trade = trades[0]
+            trade = api.wait_filled(entered["trade_id"])
             assert trade["pair"] == "BTC/USDT" and trade["amount"] > 0
             assert trade["stake_amount"] == pytest.approx(100.0, rel=0.01)
 
             def analysed_candles():
-                got = _api(base, "/pair_candles?pair=BTC/USDT&timeframe=5m&limit=50", auth)
+                got = api("/pair_candles?pair=BTC/USDT&timeframe=5m&limit=50")
                 return got if got["length"] > 0 else None
 
             candles = wait_for(analysed_candles, timeout=90, what="analysed candles")

@@ -20,6 +20,7 @@ from plugins import hookspecs
 from plugins.base import Plugin
 from plugins.hookspecs import EntryVerdict, RiskAdvice, TradeSnapshot, hookimpl
 from plugins.manager import AgentPlugins, PluginConfigError, PluginSource, parse_agent_config
+from tests.freqtrade_harness import pip_install_into
 
 REPO = Path(__file__).resolve().parents[1]
 NOW = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
@@ -334,22 +335,7 @@ def test_a_plugin_installed_through_the_entry_point_is_picked_up(tmp_path: Path)
     """)
     )
     target = tmp_path / "site"
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "install",
-            "-q",
-            "--no-deps",
-            "--no-build-isolation",
-            "--target",
-            str(target),
-            str(pkg),
-        ],
-        check=True,
-        capture_output=True,
-    )
+    pip_install_into(pkg, target)
     env = {"PYTHONPATH": str(target), "PATH": "/usr/bin:/bin"}
     config = tmp_path / "config.json"
     config.write_text(json.dumps({"trading_agent": {"enabled_plugins": ["tiny"]}}))
