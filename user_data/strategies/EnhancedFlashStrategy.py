@@ -1,0 +1,445 @@
+"""EnhancedFlashStrategy: flash signals filtered by trend, indicators, patterns and BTC.
+
+The seed's ``EnhancedFlashTradingSignals``. A 5m strategy whose entries need all of:
+
+- the flash trigger of FlashStrategy (imbalance / momentum / volatility breakout against the
+  session's thresholds, ``min_signals`` of three, positive momentum);
+- an up-trend on the higher timeframes (``@informative``): 1h EMA20 above EMA50 with the
+  close above the 1h EMA50, 1h ADX above ``adx_min``, and 4h EMA20 above EMA50;
+- 5m confirmation from TA-Lib indicators: MACD histogram above zero, close above the rolling
+  VWAP, RSI below ``rsi_entry_max`` and the close inside the upper Bollinger band;
+- no bearish chart pattern (patterns plugin) in the last hour; with ``require_pattern`` a
+  bullish chart pattern or candlestick in the last two hours;
+- for pairs other than BTC: BTC's own 1h trend up (``BTC/{stake}`` informative pair);
+- enough liquidity: the largest stake is at most 2 % of the pair's mean quote volume per
+  candle over the last hour (candle stand-in for the live order-book check, which the
+  orderbook plugin makes in dry-run/live before every entry: spread, slippage, staleness).
+
+Exits: RSI above ``rsi_exit``, or the 1h trend broken (close below the 1h EMA50 with a
+negative MACD histogram); the ROI table, a trailing stop, the base class's hard stop and
+volatility stop (2 x the 1h ATR below the rate), plugin stops and plugin exit requests.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import candle_view
+import flash_signals
+import numpy as np
+import pandas as pd
+import risk_settings
+import talib
+from candle_view import last_candle_view
+from flash_signals import (
+    SESSION_THRESHOLD_COLUMNS,
+    component_tags,
+    flash_components,
+    flash_entry,
+    flash_indicators,
+    flash_strength,
+    participation,
+    recent_flag,
+    require_columns,
+    rolling_vwap,
+    session_thresholds,
+)
+from freqtrade.enums import TRADE_MODES
+from freqtrade.strategy import BooleanParameter, DecimalParameter, IntParameter, informative
+from pandas import DataFrame
+from risk_settings import agent_protections, capped_roi
+
+from plugins.orderbook import imbalance as book_imbalance
+from plugins.strategy_base import AgentStrategy
+
+logger = logging.getLogger(__name__)
+
+
+def _ship_helper_modules_with_pickles() -> None:
+    """Pickle this folder's helper modules by value, so hyperopt workers can load them.
+
+    Freqtrade imports strategies from their folder, which hyperopt's worker processes do not
+    have on ``sys.path``; cloudpickle otherwise refers to these modules by name.
+    """
+    try:
+        import cloudpickle
+    except ImportError:  # hyperopt not installed: nothing is pickled
+        return
+    for module in (candle_view, flash_signals, risk_settings):
+        cloudpickle.register_pickle_by_value(module)
+
+
+_ship_helper_modules_with_pickles()
+
+TRADE_RUNMODES = frozenset(mode.value for mode in TRADE_MODES)
+SESSION_COLUMNS = [*SESSION_THRESHOLD_COLUMNS.values(), "session_position_size_factor"]
+#: Candlestick columns that carry no direction (TA-Lib marks every doji +100).
+NEUTRAL_CANDLES = frozenset({"cdl_doji"})
+
+
+def _f(series: pd.Series) -> np.ndarray:
+    return series.to_numpy(dtype=np.float64)
+
+
+def pattern_directions(dataframe: DataFrame) -> tuple[pd.Series, pd.Series, pd.Series, pd.Series]:
+    """Bullish/bearish chart patterns and candlesticks confirmed on each candle.
+
+    Chart patterns are the patterns plugin's ``pattern_<name>`` columns (+1 a bullish
+    breakout, -1 a bearish one, on the candle whose close confirms it); candlesticks are its
+    ``cdl_<name>`` columns (the sign of TA-Lib's value), dojis excluded.
+    Returns (chart_bull, chart_bear, candle_bull, candle_bear) as boolean Series.
+    """
+    charts = [
+        c
+        for c in dataframe.columns
+        if c.startswith("pattern_") and not c.endswith(("_neckline", "_target", "_invalidation"))
+    ]
+    candles = [c for c in dataframe.columns if c.startswith("cdl_") and c not in NEUTRAL_CANDLES]
+    chart = dataframe[charts].to_numpy(dtype=np.float64) if charts else None
+    candle = dataframe[candles].to_numpy(dtype=np.float64) if candles else None
+    index = dataframe.index
+    empty = np.zeros(len(index), dtype=bool)
+    return (
+        pd.Series((chart > 0).any(axis=1) if chart is not None else empty, index=index),
+        pd.Series((chart < 0).any(axis=1) if chart is not None else empty, index=index),
+        pd.Series((candle > 0).any(axis=1) if candle is not None else empty, index=index),
+        pd.Series((candle < 0).any(axis=1) if candle is not None else empty, index=index),
+    )
+
+
+class EnhancedFlashStrategy(AgentStrategy):
+    """Multi-timeframe, pattern-confirmed, BTC-filtered flash signals, long only."""
+
+    INTERFACE_VERSION = 3
+    timeframe = "5m"
+    can_short = False
+    process_only_new_candles = True
+    # Each timeframe gets this many of its own candles: 400 x 4h covers the 4h EMA50 and
+    # 400 x 5m every 5m indicator and plugin column to within 0.1 %.
+    startup_candle_count = 400
+
+    minimal_roi = {"0": 0.05, "120": 0.025, "360": 0.012, "720": 0.005}
+    stoploss = -0.02
+    trailing_stop = True
+    trailing_stop_positive = 0.006
+    trailing_stop_positive_offset = 0.012
+    trailing_only_offset_is_reached = True
+    use_custom_stoploss = True
+    use_exit_signal = True
+    exit_profit_only = False
+
+    MOMENTUM_WINDOW = 3
+    VOLATILITY_WINDOW = 12
+    IMBALANCE_WINDOW = 3
+    BREAKOUT_WINDOW = 12
+    ATR_PERIOD = 14
+    VWAP_WINDOW = 48
+    BOOK_LEVELS = 5
+    #: Candles in which a bullish (bearish) pattern still counts for (against) an entry.
+    BULL_LOOKBACK = 24
+    BEAR_LOOKBACK = 12
+    #: Liquidity stand-in: largest stake / mean quote volume per candle over an hour.
+    LIQUIDITY_WINDOW = 12
+    MAX_PARTICIPATION = 0.02
+
+    imbalance_scale = DecimalParameter(0.5, 3.0, default=1.0, decimals=2, space="buy")
+    momentum_scale = DecimalParameter(0.5, 4.0, default=1.0, decimals=2, space="buy")
+    volatility_scale = DecimalParameter(0.5, 3.0, default=1.0, decimals=2, space="buy")
+    min_signals = IntParameter(1, 3, default=2, space="buy")
+    rsi_entry_max = IntParameter(55, 80, default=70, space="buy")
+    adx_min = IntParameter(10, 35, default=20, space="buy")
+    require_pattern = BooleanParameter(default=False, space="buy")
+    rsi_exit = IntParameter(65, 90, default=78, space="sell")
+
+    plot_config = {
+        "main_plot": {
+            "ema_fast": {"color": "#17becf"},
+            "ema_slow": {"color": "#1f77b4"},
+            "vwap": {"color": "#ff7f0e"},
+            "bb_upper": {"color": "#c7c7c7"},
+            "bb_lower": {"color": "#c7c7c7", "fill_to": "bb_upper"},
+            "ema_slow_1h": {"color": "#9467bd"},
+            "marker_bull_pattern": {
+                "color": "#2ca02c",
+                "type": "scatter",
+                "scatterSymbolSize": 8,
+                "plotly": {"mode": "markers", "marker": {"symbol": "triangle-up", "size": 9}},
+            },
+            "marker_bear_pattern": {
+                "color": "#d62728",
+                "type": "scatter",
+                "scatterSymbolSize": 8,
+                "plotly": {"mode": "markers", "marker": {"symbol": "triangle-down", "size": 9}},
+            },
+        },
+        "subplots": {
+            "imbalance": {
+                "imbalance": {"color": "#1f77b4"},
+                "imbalance_book": {"color": "#d62728", "type": "scatter"},
+                "threshold_imbalance": {"color": "#7f7f7f"},
+            },
+            "session": {"session_code": {"color": "#9467bd", "type": "bar"}},
+            "risk": {
+                "signal_strength": {"color": "#8c564b"},
+                "risk_level": {"color": "#e377c2"},
+                "atr_pct": {"color": "#7f7f7f"},
+            },
+            "RSI": {"rsi": {"color": "#d62728"}, "rsi_15m": {"color": "#ff9896"}},
+            "MACD": {
+                "macd": {"color": "#1f77b4"},
+                "macdsignal": {"color": "#ff7f0e"},
+                "macdhist": {"color": "#7f7f7f", "type": "bar"},
+            },
+            "trend": {
+                "adx_1h": {"color": "#2ca02c"},
+                "trend_score": {"color": "#98df8a"},
+                "btc_trend": {"color": "#f7b6d2", "type": "bar"},
+            },
+        },
+    }
+
+    @property
+    def protections(self) -> list[dict[str, Any]]:
+        """Cooldown, stop-loss guard, daily max drawdown and low-profit-pair locks."""
+        return agent_protections(self.risk_limits.daily_drawdown_limit, self.timeframe)
+
+    def bot_start(self, **kwargs: Any) -> None:
+        """Start the plugins, and cap the ROI table at the configured take-profit."""
+        super().bot_start(**kwargs)
+        self.minimal_roi = capped_roi(self.minimal_roi, self.risk_limits.take_profit)
+
+    def last_candle(self, pair: str) -> Mapping[str, Any]:
+        """The last analysed candle as a lazy view: callbacks read a few of ~150 columns."""
+        dataframe, _ = self.dp.get_analyzed_dataframe(pair, self.timeframe)
+        return last_candle_view(dataframe)
+
+    # -- informative timeframes (pure TA-Lib: no hooks run here, so Freqtrade's cache is safe) --
+
+    @informative("15m")
+    def populate_indicators_15m(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
+        """15m RSI, EMA9/EMA21 and MACD histogram."""
+        close = _f(dataframe["close"])
+        _, _, hist = talib.MACD(close, fastperiod=12, slowperiod=26, signalperiod=9)
+        return dataframe.assign(
+            rsi=talib.RSI(close, timeperiod=14),
+            ema_fast=talib.EMA(close, timeperiod=9),
+            ema_slow=talib.EMA(close, timeperiod=21),
+            macdhist=hist,
+        )
+
+    @informative("1h")
+    def populate_indicators_1h(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
+        """1h EMA20/EMA50, ADX, RSI and ATR."""
+        high, low, close = (_f(dataframe[c]) for c in ("high", "low", "close"))
+        return dataframe.assign(
+            ema_fast=talib.EMA(close, timeperiod=20),
+            ema_slow=talib.EMA(close, timeperiod=50),
+            adx=talib.ADX(high, low, close, timeperiod=14),
+            rsi=talib.RSI(close, timeperiod=14),
+            atr=talib.ATR(high, low, close, timeperiod=14),
+        )
+
+    @informative("4h")
+    def populate_indicators_4h(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
+        """4h EMA20/EMA50."""
+        close = _f(dataframe["close"])
+        return dataframe.assign(
+            ema_fast=talib.EMA(close, timeperiod=20),
+            ema_slow=talib.EMA(close, timeperiod=50),
+        )
+
+    @informative("1h", "BTC/{stake}", fmt="btc_{column}_{timeframe}")
+    def populate_indicators_btc_1h(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
+        """BTC's 1h EMA20/EMA50: the cross-asset trend filter."""
+        close = _f(dataframe["close"])
+        return dataframe.assign(
+            ema_fast=talib.EMA(close, timeperiod=20),
+            ema_slow=talib.EMA(close, timeperiod=50),
+        )
+
+    # -- base timeframe ---------------------------------------------------------------------------
+
+    def max_stake(self) -> float:
+        """The largest stake an entry can get (config stake x the stake-multiplier cap)."""
+        stake = self.config.get("stake_amount", 0)
+        if not isinstance(stake, int | float) or isinstance(stake, bool):
+            wallet = float(self.config.get("dry_run_wallet", 0) or 0)
+            return wallet * self.risk_limits.max_position_ratio
+        return float(stake) * self.risk_limits.max_stake_multiplier
+
+    def populate_indicators(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
+        """5m TA-Lib indicators, flash columns, plugin columns, patterns, trend and liquidity."""
+        high, low, close = (_f(dataframe[c]) for c in ("high", "low", "close"))
+        macd, macdsignal, macdhist = talib.MACD(close, fastperiod=12, slowperiod=26, signalperiod=9)
+        bb_upper, bb_mid, bb_lower = talib.BBANDS(close, timeperiod=20, nbdevup=2, nbdevdn=2)
+        own = flash_indicators(
+            dataframe,
+            momentum_window=self.MOMENTUM_WINDOW,
+            volatility_window=self.VOLATILITY_WINDOW,
+            imbalance_window=self.IMBALANCE_WINDOW,
+            breakout_window=self.BREAKOUT_WINDOW,
+            atr_period=self.ATR_PERIOD,
+        )
+        own = own.assign(
+            rsi=talib.RSI(close, timeperiod=14),
+            macd=macd,
+            macdsignal=macdsignal,
+            macdhist=macdhist,
+            bb_upper=bb_upper,
+            bb_mid=bb_mid,
+            bb_lower=bb_lower,
+            ema_fast=talib.EMA(close, timeperiod=9),
+            ema_slow=talib.EMA(close, timeperiod=21),
+            adx=talib.ADX(high, low, close, timeperiod=14),
+            vwap=rolling_vwap(
+                dataframe["high"],
+                dataframe["low"],
+                dataframe["close"],
+                dataframe["volume"],
+                self.VWAP_WINDOW,
+            ),
+            participation=participation(
+                self.max_stake(), dataframe["close"], dataframe["volume"], self.LIQUIDITY_WINDOW
+            ),
+        )
+        # The base class's volatility stop reads ``atr``: a trend trade held for hours trails
+        # 2 x the 1h ATR, not the 5m one (which would stop it out on 5m noise).
+        own["atr_5m"] = own["atr"]
+        own["atr"] = dataframe["atr_1h"]
+        own["atr_pct"] = 100.0 * own["atr"] / dataframe["close"]
+        dataframe = pd.concat([dataframe, own], axis=1)
+        dataframe = self.add_plugin_indicators(dataframe, metadata)
+        require_columns(dataframe, SESSION_COLUMNS, type(self).__name__, "session_manager")
+        require_columns(dataframe, ["swing_last_high"], type(self).__name__, "patterns")
+        dataframe = pd.concat([dataframe, self.context_columns(dataframe, metadata)], axis=1)
+        self.apply_live_book(dataframe, metadata["pair"])
+        return dataframe
+
+    def context_columns(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
+        """Pattern, trend, BTC-filter and liquidity columns derived from the frame."""
+        chart_bull, chart_bear, candle_bull, candle_bear = pattern_directions(dataframe)
+        bull = chart_bull | candle_bull
+        close = dataframe["close"]
+        trend_1h = (dataframe["ema_fast_1h"] > dataframe["ema_slow_1h"]) & (
+            close > dataframe["ema_slow_1h"]
+        )
+        trend_4h = dataframe["ema_fast_4h"] > dataframe["ema_slow_4h"]
+        if metadata["pair"].split("/")[0].upper() == "BTC":
+            btc = pd.Series(True, index=dataframe.index)
+        else:
+            btc = (dataframe["btc_close_1h"] > dataframe["btc_ema_slow_1h"]) & (
+                dataframe["btc_ema_fast_1h"] > dataframe["btc_ema_slow_1h"]
+            )
+        return pd.DataFrame(
+            {
+                "bull_pattern": bull.astype(np.int64),
+                "bear_pattern": chart_bear.astype(np.int64),
+                "bull_pattern_recent": recent_flag(bull, self.BULL_LOOKBACK).astype(np.int64),
+                "bear_pattern_recent": recent_flag(chart_bear, self.BEAR_LOOKBACK).astype(np.int64),
+                "marker_bull_pattern": dataframe["low"].where(bull),
+                "marker_bear_pattern": dataframe["high"].where(chart_bear | candle_bear),
+                "trend_up": (trend_1h & trend_4h).astype(np.int64),
+                "btc_trend": btc.astype(np.int64),
+                "liquidity_ok": (dataframe["participation"] <= self.MAX_PARTICIPATION).astype(
+                    np.int64
+                ),
+            },
+            index=dataframe.index,
+        )
+
+    def apply_live_book(self, dataframe: DataFrame, pair: str) -> None:
+        """In dry-run/live, put the live book's top-5 imbalance on the latest candle.
+
+        Never outside Freqtrade's TRADE_MODES (in backtests ``dp.orderbook`` would fetch
+        today's book). A failed fetch leaves the latest imbalance NaN.
+        """
+        if self.runmode not in TRADE_RUNMODES or dataframe.empty:
+            return
+        last = dataframe.index[-1]
+        try:
+            value = book_imbalance(self.dp.orderbook(pair, self.BOOK_LEVELS), self.BOOK_LEVELS)
+        except Exception as exc:
+            logger.warning("%s: live order book unavailable (%s); no imbalance signal", pair, exc)
+            value = math.nan
+        dataframe.loc[last, "imbalance_book"] = value
+        dataframe.loc[last, "imbalance"] = value
+
+    # -- signals ----------------------------------------------------------------------------------
+
+    def thresholds(self, dataframe: DataFrame) -> dict[str, pd.Series]:
+        """The governing session's thresholds times this strategy's scale parameters."""
+        return session_thresholds(
+            dataframe,
+            {
+                "imbalance": self.imbalance_scale.value,
+                "momentum": self.momentum_scale.value,
+                "volatility": self.volatility_scale.value,
+            },
+        )
+
+    def populate_entry_trend(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
+        """Flash trigger AND trend AND confirmation AND patterns AND BTC AND liquidity."""
+        thresholds = self.thresholds(dataframe)
+        for name, values in thresholds.items():
+            dataframe[f"threshold_{name}"] = values
+        components = flash_components(
+            dataframe["imbalance"],
+            dataframe["momentum_pct"],
+            dataframe["volatility_pct"],
+            dataframe["breakout"],
+            thresholds,
+        )
+        trigger = flash_entry(components, dataframe["momentum_pct"], self.min_signals.value)
+        close = dataframe["close"]
+        trend = (dataframe["trend_up"] == 1) & (dataframe["adx_1h"] > self.adx_min.value)
+        confirm = (
+            (dataframe["macdhist"] > 0)
+            & (close > dataframe["vwap"])
+            & (dataframe["rsi"] < self.rsi_entry_max.value)
+            & (close < dataframe["bb_upper"])
+        )
+        patterns_ok = dataframe["bear_pattern_recent"] == 0
+        if self.require_pattern.value:
+            patterns_ok &= dataframe["bull_pattern_recent"] == 1
+        enter = (
+            trigger
+            & trend
+            & confirm
+            & patterns_ok
+            & (dataframe["btc_trend"] == 1)
+            & (dataframe["liquidity_ok"] == 1)
+        )
+        trend_score = ((dataframe["adx_1h"] - self.adx_min.value) / 20.0).clip(0.0, 1.0)
+        strength = (
+            0.5 * flash_strength(components)
+            + 0.25 * trend_score.fillna(0.0)
+            + 0.25 * dataframe["bull_pattern_recent"].astype(np.float64)
+        ).clip(0.0, 1.0)
+        dataframe["trend_score"] = trend_score
+        dataframe["signal_strength"] = strength
+        dataframe["risk_level"] = strength * dataframe["session_position_size_factor"]
+        tags = component_tags(components, "enhanced")
+        tags = tags.where(dataframe["bull_pattern_recent"] == 0, tags + "+pattern")
+        dataframe["enter_long"] = enter.astype(np.int64)
+        dataframe["enter_tag"] = tags.where(enter, None)
+        return dataframe
+
+    def populate_exit_trend(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
+        """Exit on an overbought RSI or a broken 1h trend.
+
+        A bearish chart pattern blocks new entries but is no exit signal: on 2024-01..06
+        (in-sample) exits on bearish breakouts sold after the drop and lost 0.3 % each.
+        """
+        overbought = dataframe["rsi"] > self.rsi_exit.value
+        broken = (dataframe["close"] < dataframe["ema_slow_1h"]) & (dataframe["macdhist"] < 0)
+        dataframe["exit_long"] = (overbought | broken).astype(np.int64)
+        reason = np.select(
+            [overbought.to_numpy(), broken.to_numpy()],
+            ["rsi_overbought", "trend_broken"],
+            default="",
+        )
+        dataframe["exit_tag"] = pd.Series(reason, index=dataframe.index).replace("", None)
+        return dataframe
