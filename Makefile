@@ -63,13 +63,13 @@ demo: setup
 backtest: setup
 	$(BIN)/python -m launch.offline -- $(BIN)/freqtrade backtesting $(CONFIGS) \
 		--datadir $(DATADIR) --strategy $(STRATEGY) --strategy-path $(STRATEGY_PATH) \
-		--timeframe 5m --timerange $(TIMERANGE) --export trades
+		--timeframe 5m --timerange $(TIMERANGE) --export trades --enable-protections
 
 hyperopt: setup
 	$(BIN)/python -m launch.offline -- $(BIN)/freqtrade hyperopt $(CONFIGS) \
 		--datadir $(DATADIR) --strategy $(STRATEGY) --strategy-path $(STRATEGY_PATH) \
 		--timeframe 5m --timerange $(TIMERANGE) --hyperopt-loss $(HYPEROPT_LOSS) \
-		--spaces $(SPACES) --epochs $(EPOCHS) -j 2
+		--spaces $(SPACES) --epochs $(EPOCHS) -j 2 --enable-protections
 
 plot: setup
 	$(BIN)/python -m launch.offline -- $(BIN)/freqtrade plot-dataframe $(CONFIGS) \

@@ -58,6 +58,11 @@ ANSWERS = {
 }
 
 
+#: Keep a forced position open while a test looks at it: the strategy's exit signal could
+#: otherwise close it on the next candle (ROI and stops are far away within the test's minutes).
+HOLD = {"use_exit_signal": False}
+
+
 def answer_by_schema(body: dict[str, Any]) -> Reply:
     """Answer each tier with a valid decision of the schema it asked for."""
     fmt = body.get("response_format") or {}
@@ -87,9 +92,17 @@ def overseer_block(stub_url: str, journal: Path, daily_tokens: int) -> dict[str,
 
 @contextmanager
 def bot(
-    tmp: Path, venue_url: str, stub_url: str, daily_tokens: int, log_name: str
+    tmp: Path,
+    venue_url: str,
+    stub_url: str,
+    daily_tokens: int,
+    log_name: str,
+    **overrides: object,
 ) -> Iterator[tuple[Api, subprocess.Popen, Path]]:
-    """Run ``freqtrade trade --dry-run`` until the block ends; yield its API, process, log."""
+    """Run ``freqtrade trade --dry-run`` until the block ends; yield its API, process, log.
+
+    ``overrides`` replace top-level keys of the offline overlay (e.g. ``use_exit_signal``).
+    """
     api_port = free_port()
     overlay = write_offline_overlay(
         tmp / "offline.json",
@@ -99,6 +112,7 @@ def bot(
                 "llm_overseer": overseer_block(stub_url, tmp / "journal.sqlite", daily_tokens)
             }
         },
+        **overrides,
     )
     env = {
         **os.environ,
@@ -248,10 +262,10 @@ def test_shutdown_loses_no_open_trade(tmp_path: Path, binance_dir: Path) -> None
         with running_venue_process(
             binance_dir, free_port(), replay=True, replay_start=REPLAY_START
         ) as venue_url:
-            with bot(tmp_path, venue_url, stub.base_url, 1_000_000, "a.log") as (api, _, _log):
+            with bot(tmp_path, venue_url, stub.base_url, 1_000_000, "a.log", **HOLD) as (api, _, _):
                 trade_id = api("/forceenter", "POST", {"pair": "ETH/USDT"})["trade_id"]
                 opened = api.wait_filled(trade_id)
-            with bot(tmp_path, venue_url, stub.base_url, 1_000_000, "b.log") as (api, _, _log):
+            with bot(tmp_path, venue_url, stub.base_url, 1_000_000, "b.log", **HOLD) as (api, _, _):
                 again = [t for t in api("/status") if t["trade_id"] == trade_id]
                 assert again and again[0]["amount"] == pytest.approx(opened["amount"])
     finally:
