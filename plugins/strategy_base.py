@@ -23,6 +23,7 @@ from freqtrade.persistence import Trade
 from freqtrade.strategy import IStrategy, stoploss_from_absolute
 from pandas import DataFrame
 
+from plugins.candle_view import last_candle_view
 from plugins.hookspecs import TradeSnapshot
 from plugins.manager import AgentPlugins, load_risk_limits
 from plugins.risk_limits import (
@@ -135,6 +136,7 @@ class AgentStrategy(IStrategy):
         state.pop("_agent", None)
         state.pop("_notified", None)
         state.pop("_notify_lock", None)
+        state.pop("_candles", None)
         return state
 
     @property
@@ -205,12 +207,26 @@ class AgentStrategy(IStrategy):
         """Join every plugin's indicator columns onto ``dataframe``."""
         return self.agent.add_indicators(dataframe, metadata["pair"], self.timeframe, self.runmode)
 
-    def last_candle(self, pair: str) -> Mapping[str, Any]:
-        """The last analysed candle of ``pair`` as a mapping (empty if none yet)."""
+    def last_candle(self, pair: str, current_time: datetime | None = None) -> Mapping[str, Any]:
+        """The last analysed candle of ``pair`` as a lazy read-only mapping (empty if none).
+
+        With ``current_time`` the view is reused by the other callbacks of the same pair
+        and time (a backtest calls several per open trade and candle); the cache is
+        emptied at every bot iteration (``bot_loop_start``), so a new backtest or hyperopt
+        epoch never sees an old view.
+        """
+        cache: dict[str, tuple[datetime, Mapping[str, Any]]] = self.__dict__.setdefault(
+            "_candles", {}
+        )
+        if current_time is not None:
+            hit = cache.get(pair)
+            if hit is not None and hit[0] == current_time:
+                return hit[1]
         dataframe, _ = self.dp.get_analyzed_dataframe(pair, self.timeframe)
-        if dataframe is None or dataframe.empty:
-            return {}
-        return dataframe.iloc[-1].to_dict()
+        view = last_candle_view(dataframe)
+        if current_time is not None:
+            cache[pair] = (current_time, view)
+        return view
 
     def _live_orderbook(self, pair: str) -> Mapping[str, Any] | None:
         if self.runmode not in LIVE_RUNMODES:
@@ -241,6 +257,7 @@ class AgentStrategy(IStrategy):
 
     def bot_loop_start(self, current_time: datetime, **kwargs: Any) -> None:
         """Hand the latest analysed candles and open trades to the plugins' ``bot_loop``."""
+        self.__dict__["_candles"] = {}
         agent = self.agent
         if not agent.implements("bot_loop"):
             return
@@ -271,7 +288,7 @@ class AgentStrategy(IStrategy):
                 rate=rate,
                 amount=amount,
                 current_time=current_time,
-                candle=self.last_candle(pair),
+                candle=self.last_candle(pair, current_time),
                 orderbook=self._live_orderbook(pair),
                 runmode=self.runmode,
             )
@@ -319,7 +336,7 @@ class AgentStrategy(IStrategy):
         Returns 0 (no entry) when anything fails, instead of Freqtrade's fail-open default.
         """
         try:
-            candle = self.last_candle(pair)
+            candle = self.last_candle(pair, current_time)
             strength = _finite(candle.get("signal_strength"), default=1.0)
             session_factor = _finite(candle.get("session_position_size_factor"), default=1.0)
             risk = self.agent.risk_advice(
@@ -367,7 +384,7 @@ class AgentStrategy(IStrategy):
         The stop price is remembered on the trade and only ever moves up.
         """
         try:
-            candle = self.last_candle(pair)
+            candle = self.last_candle(pair, current_time)
             limits = self.risk_limits
             atr_stop = atr_stop_rate(
                 current_rate,

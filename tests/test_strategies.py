@@ -27,15 +27,16 @@ STRATEGIES = Path(__file__).resolve().parents[1] / "user_data" / "strategies"
 if str(STRATEGIES) not in sys.path:
     sys.path.insert(0, str(STRATEGIES))
 
-import flash_signals as fs  # noqa: E402
-from candle_view import CandleView, last_candle_view  # noqa: E402
 from EnhancedFlashStrategy import EnhancedFlashStrategy, pattern_directions  # noqa: E402
 from FlashStrategy import (  # noqa: E402
     STOP_LOSS_KEY,
     TAKE_PROFIT_KEY,
     FlashStrategy,
 )
-from risk_settings import agent_protections, capped_roi  # noqa: E402
+
+import plugins.flash_signals as fs  # noqa: E402
+from plugins.candle_view import CandleView, last_candle_view  # noqa: E402
+from plugins.protections import agent_protections, capped_roi  # noqa: E402
 
 NOW = datetime(2024, 5, 1, 14, 0, tzinfo=UTC)
 

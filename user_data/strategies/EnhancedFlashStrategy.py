@@ -24,17 +24,16 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Mapping
 from typing import Any
 
-import candle_view
-import flash_signals
 import numpy as np
 import pandas as pd
-import risk_settings
 import talib
-from candle_view import last_candle_view
-from flash_signals import (
+from freqtrade.enums import TRADE_MODES
+from freqtrade.strategy import BooleanParameter, DecimalParameter, IntParameter, informative
+from pandas import DataFrame
+
+from plugins.flash_signals import (
     SESSION_THRESHOLD_COLUMNS,
     component_tags,
     flash_components,
@@ -47,32 +46,12 @@ from flash_signals import (
     rolling_vwap,
     session_thresholds,
 )
-from freqtrade.enums import TRADE_MODES
-from freqtrade.strategy import BooleanParameter, DecimalParameter, IntParameter, informative
-from pandas import DataFrame
-from risk_settings import agent_protections, capped_roi
-
 from plugins.orderbook import imbalance as book_imbalance
+from plugins.protections import agent_protections, capped_roi
 from plugins.strategy_base import AgentStrategy
 
 logger = logging.getLogger(__name__)
 
-
-def _ship_helper_modules_with_pickles() -> None:
-    """Pickle this folder's helper modules by value, so hyperopt workers can load them.
-
-    Freqtrade imports strategies from their folder, which hyperopt's worker processes do not
-    have on ``sys.path``; cloudpickle otherwise refers to these modules by name.
-    """
-    try:
-        import cloudpickle
-    except ImportError:  # hyperopt not installed: nothing is pickled
-        return
-    for module in (candle_view, flash_signals, risk_settings):
-        cloudpickle.register_pickle_by_value(module)
-
-
-_ship_helper_modules_with_pickles()
 
 TRADE_RUNMODES = frozenset(mode.value for mode in TRADE_MODES)
 SESSION_COLUMNS = [*SESSION_THRESHOLD_COLUMNS.values(), "session_position_size_factor"]
@@ -210,11 +189,6 @@ class EnhancedFlashStrategy(AgentStrategy):
         """Start the plugins, and cap the ROI table at the configured take-profit."""
         super().bot_start(**kwargs)
         self.minimal_roi = capped_roi(self.minimal_roi, self.risk_limits.take_profit)
-
-    def last_candle(self, pair: str) -> Mapping[str, Any]:
-        """The last analysed candle as a lazy view: callbacks read a few of ~150 columns."""
-        dataframe, _ = self.dp.get_analyzed_dataframe(pair, self.timeframe)
-        return last_candle_view(dataframe)
 
     # -- informative timeframes (pure TA-Lib: no hooks run here, so Freqtrade's cache is safe) --
 
