@@ -1,15 +1,29 @@
-"""Benchmarks of the LLM overseer: callback latency under a stuck model, and modelled daily cost.
+"""Benchmarks of the LLM overseer: callback latency, per-candle backtest cost, daily cost.
 
 1. Callback latency. One "bot iteration" is the worst case of a Freqtrade loop for 2 pairs:
-   a new candle on each, so the strategy analyses both (stand-in: 17 TA-Lib indicator and
-   signal columns on the last 1000 real 5m candles of each pair), then the overseer hooks
-   ``bot_loop``,
+   a new candle on each, so the strategy analyses both, then the overseer hooks ``bot_loop``,
    ``approve_entry``, ``risk_advice`` and ``exit_advice``. It is timed with the overseer in
-   ``llm`` mode against the local stub server holding *every* answer for 10 s, and with the
-   overseer ``off``; iterations alternate between the two so machine noise hits both alike.
+   ``llm`` mode against the local stub server holding *every* answer for 10 s, in ``rules``
+   mode, and with the overseer ``off``; iterations rotate between the three so machine noise
+   hits all alike. Two analyses of the last 1000 real 5m candles of each pair:
+
+   - stand-in: 17 TA-Lib indicator and signal columns (a light strategy: the overseer's
+     share is at its largest);
+   - real pipeline: the same TA-Lib columns plus the ``patterns`` and ``session_manager``
+     plugins' ``add_indicators`` columns joined onto the frame as the plugin manager does
+     (what an iteration of our strategies costs; ~100 columns).
+
    Rows: p50/p99 ratio on/off (target <= 1.1x) and the hooks' own time in microseconds.
 
-2. Modelled daily cost. The overseer runs at default settings (tiers, schedule, triggers,
+2. Per-candle cost in a backtest. Freqtrade calls ``bot_loop`` once per candle with each
+   pair's analysed frame sliced to its last <= 1000 rows. Here: 3000 real 5m candles of BTC
+   and ETH analysed once by the real pipeline (plus the overseer's own ``add_indicators``
+   column, as in a backtest), the overseer in ``rules`` mode (runmode backtest), a synthetic
+   open long on BTC throughout (so the pattern columns are read on every candle, the worst
+   case), and the same loop on frames without the overseer column (the window computed per
+   candle, as in dry-run). Rows: microseconds of ``bot_loop`` per candle for the 2 pairs.
+
+3. Modelled daily cost. The overseer runs at default settings (tiers, schedule, triggers,
    prompts, cache) in ``llm`` mode over 3 real days of BTC and ETH 5m candles
    (2024-08-03 .. 2024-08-06, which includes the 5 August sell-off) against the stub, which
    answers with a realistic neutral decision and reports ``usage`` as characters / 4 of the
@@ -34,6 +48,8 @@ import talib
 from plugins.hookspecs import TradeSnapshot
 from plugins.llm_overseer.plugin import OverseerPlugin
 from plugins.llm_overseer.settings import Settings
+from plugins.patterns.plugin import PatternsPlugin
+from plugins.session_manager.plugin import SessionPlugin
 from tests.conftest import shared_data_dir
 from tests.openai_stub_server import Reply, StubServer
 
@@ -76,28 +92,108 @@ def _pct(values: list[float], q: float) -> float:
     return float(np.percentile(np.asarray(values), q))
 
 
+def _talib_columns(src: pd.DataFrame) -> pd.DataFrame:
+    """Stand-in for a strategy's own analysis: 17 TA-Lib indicator and signal columns."""
+    df = src.copy()
+    h, lo, c, v = (df[k].to_numpy(dtype=float) for k in ("high", "low", "close", "volume"))
+    for n in (9, 21, 50, 200):
+        df[f"ema_{n}"] = talib.EMA(c, n)
+    df["rsi"] = talib.RSI(c, 14)
+    df["macd"], df["macdsignal"], df["macdhist"] = talib.MACD(c, 12, 26, 9)
+    df["bb_upper"], df["bb_mid"], df["bb_lower"] = talib.BBANDS(c, 20, 2.0, 2.0)
+    df["atr"] = talib.ATR(h, lo, c, 14)
+    df["adx"] = talib.ADX(h, lo, c, 14)
+    df["mfi"] = talib.MFI(h, lo, c, v, 14)
+    df["slowk"], df["slowd"] = talib.STOCH(h, lo, c)
+    df["enter_long"] = ((df["rsi"] < 30) & (df["ema_9"] > df["ema_21"])).astype(int)
+    df["exit_long"] = (df["rsi"] > 70).astype(int)
+    return df
+
+
+_PATTERNS = PatternsPlugin()
+_SESSIONS = SessionPlugin()
+
+
+def _real_columns(
+    src: pd.DataFrame, pair: str, runmode: str = "dry_run", overseer: OverseerPlugin | None = None
+) -> pd.DataFrame:
+    """TA-Lib columns plus the plugins' ``add_indicators`` columns, joined like the manager."""
+    df = _talib_columns(src)
+    plugins: list[Any] = [_PATTERNS, _SESSIONS] + ([overseer] if overseer is not None else [])
+    parts = [
+        p.add_indicators(dataframe=df, pair=pair, timeframe="5m", runmode=runmode) for p in plugins
+    ]
+    return pd.concat([df, *(x for x in parts if x is not None)], axis=1)
+
+
 def _strategy_work(frames: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     """Stand-in for a strategy's analysis of a new candle: TA-Lib columns on each frame."""
-    out = {}
-    for pair, src in frames.items():
-        df = src.copy()
-        h, lo, c, v = (df[k].to_numpy(dtype=float) for k in ("high", "low", "close", "volume"))
-        for n in (9, 21, 50, 200):
-            df[f"ema_{n}"] = talib.EMA(c, n)
-        df["rsi"] = talib.RSI(c, 14)
-        df["macd"], df["macdsignal"], df["macdhist"] = talib.MACD(c, 12, 26, 9)
-        df["bb_upper"], df["bb_mid"], df["bb_lower"] = talib.BBANDS(c, 20, 2.0, 2.0)
-        df["atr"] = talib.ATR(h, lo, c, 14)
-        df["adx"] = talib.ADX(h, lo, c, 14)
-        df["mfi"] = talib.MFI(h, lo, c, v, 14)
-        df["slowk"], df["slowd"] = talib.STOCH(h, lo, c)
-        df["enter_long"] = ((df["rsi"] < 30) & (df["ema_9"] > df["ema_21"])).astype(int)
-        df["exit_long"] = (df["rsi"] > 70).astype(int)
-        out[pair] = df
-    return out
+    return {pair: _talib_columns(src) for pair, src in frames.items()}
 
 
-def bench_latency(data: dict[str, pd.DataFrame], loops: int = 300) -> list[dict[str, Any]]:
+def _real_pipeline(frames: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """A real analysis of a new candle: TA-Lib, patterns and session columns on each frame."""
+    return {pair: _real_columns(src, pair) for pair, src in frames.items()}
+
+
+def _latency_rows(
+    label: str,
+    totals: dict[str, list[float]],
+    hooks: dict[str, list[float]],
+    loops: int,
+    stuck: bool,
+    requests: int,
+) -> list[dict[str, Any]]:
+    rows = []
+    suffix = "" if label == "stand-in" else f" ({label})"
+    what = (
+        "stand-in strategy (17 TA-Lib columns)"
+        if label == "stand-in"
+        else "real pipeline (TA-Lib + patterns + session_manager columns)"
+    )
+    for q, name in ((50, "p50"), (99, "p99")):
+        on, off, rules = (_pct(totals[k], q) for k in ("llm", "off", "rules"))
+        rows.append(
+            {
+                "name": f"overseer iteration latency {name}, model delayed 10 s / overseer off"
+                + suffix,
+                "value": round(on / off, 3),
+                "unit": "x",
+                "target": "<= 1.1",
+                "note": f"{loops} new-candle iterations, 2 pairs x 1000 real candles, {what} "
+                f"+ hooks; on={on * 1e3:.2f} ms off={off * 1e3:.2f} ms; worker stuck={stuck}, "
+                f"model requests={requests}",
+            }
+        )
+        rows.append(
+            {
+                "name": f"overseer iteration latency {name}, model delayed 10 s / rules mode"
+                + suffix,
+                "value": round(on / rules, 3),
+                "unit": "x",
+                "target": "<= 1.1",
+                "note": f"isolates the model's delay: same context work, no model; "
+                f"rules={rules * 1e3:.2f} ms",
+            }
+        )
+        rows.append(
+            {
+                "name": f"overseer hooks time {name} per new-candle iteration (model delayed)"
+                + suffix,
+                "value": round(_pct(hooks["llm"], q) * 1e6, 1),
+                "unit": "us",
+                "target": "",
+                "note": "bot_loop + 2x approve_entry + 2x risk_advice + exit_advice; rules "
+                f"mode {_pct(hooks['rules'], q) * 1e6:.1f} us, off "
+                f"{_pct(hooks['off'], q) * 1e6:.1f} us",
+            }
+        )
+    return rows
+
+
+def bench_latency(
+    data: dict[str, pd.DataFrame], loops: int = 300, real_loops: int = 120
+) -> list[dict[str, Any]]:
     """Iteration latency: overseer off, rules mode, and llm mode with the model stuck 10 s."""
     start = pd.Timestamp("2024-06-10 00:00", tz="UTC")
     with (
@@ -125,32 +221,44 @@ def bench_latency(data: dict[str, pd.DataFrame], loops: int = 300) -> list[dict[
             stake_amount=60.0,
         )
         dates = {p: df["date"] for p, df in data.items()}
-        totals: dict[str, list[float]] = {k: [] for k in plugins}
-        hooks: dict[str, list[float]] = {k: [] for k in plugins}
-        order = list(plugins)
-        for k in range(loops):
-            now = start + pd.Timedelta(minutes=5 * k)
-            frames = {}
+
+        def frames_at(now: pd.Timestamp) -> dict[str, pd.DataFrame]:
+            out = {}
             for p, df in data.items():
                 end = int(dates[p].searchsorted(now))
-                frames[p] = df.iloc[max(end - 1000, 0) : end]
-            order = order[1:] + order[:1]  # rotate so noise hits every variant alike
-            for label in order:
-                plugin = plugins[label]
-                t0 = time.perf_counter()
-                analyzed = _strategy_work(frames)
-                t1 = time.perf_counter()
-                plugin.bot_loop(current_time=now, analyzed=analyzed, open_trades=[trade])
-                for pair in analyzed:
-                    plugin.approve_entry(pair=pair, current_time=now)
-                    plugin.risk_advice(pair=pair, current_time=now)
-                plugin.exit_advice(trade=trade, current_time=now, current_profit=0.0)
-                t2 = time.perf_counter()
-                totals[label].append(t2 - t0)
-                hooks[label].append(t2 - t1)
+                out[p] = df.iloc[max(end - 1000, 0) : end]
+            return out
+
+        def iterate(work, first: int, n: int) -> tuple[dict, dict, pd.Timestamp]:
+            totals: dict[str, list[float]] = {k: [] for k in plugins}
+            hooks: dict[str, list[float]] = {k: [] for k in plugins}
+            order = list(plugins)
+            now = start
+            for k in range(first, first + n):
+                now = start + pd.Timedelta(minutes=5 * k)
+                frames = frames_at(now)
+                order = order[1:] + order[:1]  # rotate so noise hits every variant alike
+                for label in order:
+                    plugin = plugins[label]
+                    t0 = time.perf_counter()
+                    analyzed = work(frames)
+                    t1 = time.perf_counter()
+                    plugin.bot_loop(current_time=now, analyzed=analyzed, open_trades=[trade])
+                    for pair in analyzed:
+                        plugin.approve_entry(pair=pair, current_time=now)
+                        plugin.risk_advice(pair=pair, current_time=now)
+                    plugin.exit_advice(trade=trade, current_time=now, current_profit=0.0)
+                    t2 = time.perf_counter()
+                    totals[label].append(t2 - t0)
+                    hooks[label].append(t2 - t1)
+            return totals, hooks, now
+
+        stand_in = iterate(_strategy_work, 0, loops)
+        real = iterate(_real_pipeline, loops, real_loops)
+        now = real[2]
         # Between candles (Freqtrade loops every ~5 s, 60 times per 5m candle): same frames.
         between: list[float] = []
-        analyzed = _strategy_work(frames)
+        analyzed = _real_pipeline(frames_at(now))
         for k in range(loops):
             now_k = now + pd.Timedelta(seconds=5 * (k % 59))
             t1 = time.perf_counter()
@@ -166,53 +274,88 @@ def bench_latency(data: dict[str, pd.DataFrame], loops: int = 300) -> list[dict[
         stub.release.set()
         for p in plugins.values():
             p.bot_stop()
-    rows = []
-    for q, name in ((50, "p50"), (99, "p99")):
-        on, off, rules = (_pct(totals[k], q) for k in ("llm", "off", "rules"))
-        rows.append(
-            {
-                "name": f"overseer iteration latency {name}, model delayed 10 s / overseer off",
-                "value": round(on / off, 3),
-                "unit": "x",
-                "target": "<= 1.1",
-                "note": f"{loops} new-candle iterations, 2 pairs x 1000 real candles, stand-in "
-                f"strategy (17 TA-Lib columns) + hooks; on={on * 1e3:.2f} ms "
-                f"off={off * 1e3:.2f} ms; worker stuck={stuck}, model requests={requests}",
-            }
-        )
-        rows.append(
-            {
-                "name": f"overseer iteration latency {name}, model delayed 10 s / rules mode",
-                "value": round(on / rules, 3),
-                "unit": "x",
-                "target": "<= 1.1",
-                "note": f"isolates the model's delay: same context work, no model; "
-                f"rules={rules * 1e3:.2f} ms",
-            }
-        )
-        rows.append(
-            {
-                "name": f"overseer hooks time {name} per new-candle iteration (model delayed)",
-                "value": round(_pct(hooks["llm"], q) * 1e6, 1),
-                "unit": "us",
-                "target": "",
-                "note": "bot_loop + 2x approve_entry + 2x risk_advice + exit_advice; rules "
-                f"mode {_pct(hooks['rules'], q) * 1e6:.1f} us, off "
-                f"{_pct(hooks['off'], q) * 1e6:.1f} us; between candles the features are "
-                "cached",
-            }
-        )
+    rows = _latency_rows("stand-in", stand_in[0], stand_in[1], loops, stuck, requests)
+    rows += _latency_rows("real pipeline", real[0], real[1], real_loops, stuck, requests)
     rows.append(
         {
             "name": "overseer hooks time p50 between candles (model delayed)",
             "value": round(_pct(between, 50) * 1e6, 1),
             "unit": "us",
             "target": "",
-            "note": f"same frames, 5 s loop steps (features cached); p99 "
+            "note": f"same frames (real pipeline), 5 s loop steps (features cached); p99 "
             f"{_pct(between, 99) * 1e6:.1f} us",
         }
     )
     return rows
+
+
+def bench_backtest_loop(data: dict[str, pd.DataFrame], candles: int = 3000) -> list[dict[str, Any]]:
+    """``bot_loop`` per candle as a backtest calls it, with and without the overseer column."""
+    start = pd.Timestamp("2024-06-10 00:00", tz="UTC")
+    settings = Settings(mode="rules")
+    column_plugin = OverseerPlugin(settings)
+    analysed: dict[str, dict[str, pd.DataFrame]] = {"column": {}, "window": {}}
+    add_s = 0.0
+    for pair, df in data.items():
+        first = int(df["date"].searchsorted(start)) - 1000
+        src = df.iloc[first : first + 1000 + candles].reset_index(drop=True)
+        analysed["window"][pair] = _real_columns(src, pair, runmode="backtest")
+        t0 = time.perf_counter()
+        extra = column_plugin.add_indicators(
+            dataframe=src, pair=pair, timeframe="5m", runmode="backtest"
+        )
+        add_s += time.perf_counter() - t0
+        analysed["column"][pair] = pd.concat([analysed["window"][pair], extra], axis=1)
+    per_candle: dict[str, float] = {}
+    for label, frames in analysed.items():
+        plugin = OverseerPlugin(settings)
+        plugin.bot_start(
+            config={"timeframe": "5m"}, runmode="backtest", notify=lambda *a, **k: None
+        )
+        dates = {p: df["date"] for p, df in frames.items()}
+        close = frames["BTC/USDC"]["close"]
+        trade = TradeSnapshot(  # synthetic long held throughout: patterns read every candle
+            trade_id=1,
+            pair="BTC/USDC",
+            is_short=False,
+            is_open=True,
+            open_date=start.to_pydatetime(),
+            open_rate=float(close.iloc[999]),
+            amount=0.001,
+            stake_amount=float(close.iloc[999]) * 0.001,
+        )
+        spent = 0.0
+        for k in range(candles):
+            now = start + pd.Timedelta(minutes=5 * k)
+            analyzed = {}
+            for p, df in frames.items():  # as DataProvider.get_analyzed_dataframe slices
+                end = int(dates[p].searchsorted(now))
+                analyzed[p] = df.iloc[max(end - 1000, 0) : end]
+            t0 = time.perf_counter()
+            plugin.bot_loop(current_time=now, analyzed=analyzed, open_trades=[trade])
+            spent += time.perf_counter() - t0
+        plugin.bot_stop()
+        per_candle[label] = spent / candles
+    return [
+        {
+            "name": "overseer bot_loop per backtest candle, 2 pairs (rules, column)",
+            "value": round(per_candle["column"] * 1e6, 1),
+            "unit": "us",
+            "target": "",
+            "note": f"{candles} real 5m candles, frames sliced to <= 1000 rows, real pipeline "
+            f"columns + overseer_vol_ratio; add_indicators "
+            f"{add_s / (len(data) * (candles + 1000)) * 1e9:.0f} ns per candle and pair; "
+            f"synthetic open long on BTC throughout",
+        },
+        {
+            "name": "overseer bot_loop per backtest candle, 2 pairs (rules, no column)",
+            "value": round(per_candle["window"] * 1e6, 1),
+            "unit": "us",
+            "target": "",
+            "note": "same loop, frames without the overseer column: the volatility window is "
+            "computed per candle (the dry-run path)",
+        },
+    ]
 
 
 def _answer_for(body: dict[str, Any]) -> Reply:
@@ -318,7 +461,7 @@ def _cost_rows(settings: Settings, calls, cache_hits: int, days: int) -> list[di
 def run() -> list[dict[str, Any]]:
     """All overseer benchmark rows."""
     data = {pair: _load(name) for pair, name in PAIRS.items()}
-    return bench_latency(data) + bench_cost(data)
+    return bench_latency(data) + bench_backtest_loop(data) + bench_cost(data)
 
 
 if __name__ == "__main__":

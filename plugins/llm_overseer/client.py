@@ -18,11 +18,18 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import parsedate_to_datetime
+from types import ModuleType
 from typing import Any
 
-import openai
-
 from plugins.llm_overseer.settings import TierSettings
+
+
+def _openai() -> ModuleType:
+    """The ``openai`` package, imported on first use (about half a second; only ``llm`` mode
+    needs it, so a backtest never pays for it)."""
+    import openai
+
+    return openai
 
 
 class ModelCallError(Exception):
@@ -76,7 +83,8 @@ class ModelClient:
     def __init__(self, base_url: str, api_key: str) -> None:
         if not api_key:
             raise ValueError("api_key must not be empty")
-        self._client = openai.OpenAI(base_url=base_url, api_key=api_key, max_retries=0)
+        self._openai = _openai()
+        self._client = self._openai.OpenAI(base_url=base_url, api_key=api_key, max_retries=0)
         self._json_mode_models: set[str] = set()
 
     def complete(
@@ -119,6 +127,7 @@ class ModelClient:
             msgs[0]["content"] += " JSON schema of the answer: " + json.dumps(
                 schema, separators=(",", ":")
             )
+        openai = self._openai
         start = time.perf_counter()
         try:
             resp = self._client.chat.completions.create(

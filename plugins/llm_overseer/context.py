@@ -5,6 +5,17 @@ timeframe is later than ``current_time`` is dropped), so the same code is honest
 where ``current_time`` is the candle time, and live. Everything is computed with numpy on the
 last ``context_candles`` rows; nothing looks at the whole series. Missing indicator columns are
 simply left out.
+
+Two levels, because the overseer runs on every candle of a backtest:
+
+- :func:`core_features` -> :class:`CoreFeatures`: the few values the schedule, the escalation
+  triggers and the rules policy need on every candle (last close, flash return, volatility
+  ratio and regime; the pattern signals are read only when asked for, i.e. when the pair has
+  an open position). It reads one price column and a handful of cells.
+- :func:`build_features` -> :class:`PairFeatures`: everything a model prompt carries
+  (trend, returns, range, indicators, patterns, session), built only when a model call is due.
+
+Both compute the shared values with the same code, so they agree bit for bit.
 """
 
 from __future__ import annotations
@@ -13,7 +24,8 @@ import math
 from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
@@ -89,52 +101,244 @@ def _ema_last(values: np.ndarray, span: int) -> tuple[float, float]:
 
 
 def _rolling_std(x: np.ndarray, window: int) -> np.ndarray:
-    """Rolling population standard deviation over complete windows (cumsum, vectorised)."""
-    if len(x) < window:
-        return np.array([float(np.std(x))]) if len(x) else np.array([0.0])
-    zero = np.zeros(1)
-    c1 = np.cumsum(np.concatenate((zero, x)))
-    c2 = np.cumsum(np.concatenate((zero, x * x)))
-    s1 = c1[window:] - c1[:-window]
-    s2 = c2[window:] - c2[:-window]
-    var = np.maximum(s2 / window - (s1 / window) ** 2, 0.0)
-    return np.sqrt(var)
+    """Rolling population standard deviation over complete windows (cumsum, vectorised).
 
-
-_PATTERN_COLUMNS: dict[tuple[int, tuple[str, ...]], tuple[pd.Index, list[str]]] = {}
-
-
-def _pattern_columns(
-    columns: pd.Index, prefixes: tuple[str, ...], excluded: tuple[str, ...] = ()
-) -> list[str]:
-    """Columns starting with one of ``prefixes`` and not ending with one of ``excluded``.
-
-    Memoised per column Index object (a fresh frame has a fresh Index).
+    Running sums of ``x`` and ``x * x`` from a leading zero, differenced ``window`` apart:
+    ``sqrt(max(s2 / window - (s1 / window) ** 2, 0))``. Both sums run in one 2-row array
+    (fewer numpy calls: this runs on every candle); each row's arithmetic is unchanged.
     """
-    if not prefixes:
-        return []
-    key = (id(columns), (*prefixes, "|", *excluded))
-    hit = _PATTERN_COLUMNS.get(key)
-    if hit is not None and hit[0] is columns:
-        return hit[1]
-    found = [
-        c
-        for c in columns
-        if isinstance(c, str) and c.startswith(prefixes) and not (excluded and c.endswith(excluded))
-    ]
-    if len(_PATTERN_COLUMNS) > 32:
-        _PATTERN_COLUMNS.clear()
-    _PATTERN_COLUMNS[key] = (columns, found)
-    return found
+    n = len(x)
+    if n < window:
+        return np.array([float(np.std(x))]) if n else np.array([0.0])
+    sums = np.empty((2, n + 1))
+    sums[:, 0] = 0.0
+    sums[0, 1:] = x
+    np.multiply(x, x, out=sums[1, 1:])
+    np.cumsum(sums, axis=1, out=sums)
+    means = sums[:, window:] - sums[:, :-window]
+    means /= window
+    var = means[1] - means[0] ** 2
+    np.maximum(var, 0.0, out=var)
+    return np.sqrt(var, out=var)
 
 
-def _number_at(df: pd.DataFrame, i: int, col: str) -> float | None:
-    """Row ``i`` of column ``col`` as a finite float, or ``None``."""
+def median_of(values: np.ndarray) -> float:
+    """``np.median`` of a 1-d float array without its overhead (same value, bit for bit).
+
+    The median is the middle order statistic (odd length) or the mean of the two middle ones
+    (even length), computed as ``(a + b) / 2`` exactly as ``np.mean`` does for two values. As
+    in ``np.median``, the partition also puts the maximum last, so a NaN gives NaN.
+    """
+    n = len(values)
+    if n == 0:
+        raise ValueError("median of an empty array")
+    half = n // 2
+    if n % 2:
+        part = np.partition(values, (half, n - 1))
+        return float("nan") if np.isnan(part[-1]) else float(part[half])
+    part = np.partition(values, (half - 1, half, n - 1))
+    if np.isnan(part[-1]):
+        return float("nan")
+    return float((part[half - 1] + part[half]) / 2.0)
+
+
+def vol_stats(close: np.ndarray) -> tuple[float, float, float]:
+    """Recent volatility, its baseline (median over the window) and their ratio.
+
+    ``close`` is the (finite, positive) close window; volatility is the rolling standard
+    deviation of log returns over ``VOL_WINDOW`` candles.
+    """
+    logc = np.log(close)
+    vols = _rolling_std(logc[1:] - logc[:-1], VOL_WINDOW)  # log returns (np.diff)
+    vol_recent = float(vols[-1])
+    vol_baseline = median_of(vols)
+    vol_ratio = vol_recent / vol_baseline if vol_baseline > 0 else 1.0
+    return vol_recent, vol_baseline, float(vol_ratio)
+
+
+def vol_regime(vol_ratio: float, high_vol_ratio: float) -> str:
+    """``high``, ``low`` or ``normal`` from the volatility ratio."""
+    if vol_ratio >= high_vol_ratio:
+        return "high"
+    if vol_ratio <= 1.0 / high_vol_ratio:
+        return "low"
+    return "normal"
+
+
+def window_return(close: np.ndarray, n: int) -> float:
+    """Return over the last ``n`` candles of ``close`` (at most the whole window)."""
+    n = min(n, len(close) - 1)
+    return float(close[-1] / close[-1 - n] - 1.0)
+
+
+def _clean_close(close: np.ndarray) -> np.ndarray | None:
+    """The close window with gaps filled (ffill, then bfill), or ``None`` if unusable."""
+    # min > 0 rules out NaN (min propagates it), -inf, zero and negatives; max < inf, +inf.
+    if close.min() > 0 and close.max() < math.inf:
+        return close
+    close = pd.Series(close).ffill().bfill().to_numpy(dtype=float)
+    if not np.all(np.isfinite(close)) or np.any(close <= 0):
+        return None
+    return close
+
+
+@dataclass(frozen=True, slots=True)
+class FrameLayout:
+    """Where the columns the overseer reads sit in one frame (positions for ``iat``).
+
+    ``None`` marks a missing column; ``indicators`` and ``patterns`` list only the columns
+    present, in the frame's column order for patterns and the configured order for indicators.
+    """
+
+    date: int | None
+    close: int | None
+    high: int | None
+    low: int | None
+    session: int | None
+    indicators: tuple[tuple[str, int], ...]
+    patterns: tuple[tuple[str, int], ...]
+
+
+def _loc(columns: pd.Index, name: str) -> int | None:
+    """Position of column ``name``, ``None`` if absent; a duplicated name is an error."""
+    if name not in columns:
+        return None
+    loc = columns.get_loc(name)
+    if not isinstance(loc, int):
+        raise ValueError(f"column {name!r} appears more than once in the frame")
+    return loc
+
+
+def frame_layout(
+    columns: pd.Index,
+    indicator_columns: Sequence[str] = (),
+    pattern_prefixes: Sequence[str] = (),
+    pattern_exclude_suffixes: Sequence[str] = (),
+) -> FrameLayout:
+    """Positions of the date, price, session, indicator and pattern columns in ``columns``.
+
+    Pattern columns start with one of ``pattern_prefixes`` and do not end with one of
+    ``pattern_exclude_suffixes``.
+    """
+    prefixes = tuple(pattern_prefixes)
+    excluded = tuple(pattern_exclude_suffixes)
+    indicators = []
+    for name in indicator_columns:
+        pos = _loc(columns, name)
+        if pos is not None:
+            indicators.append((name, pos))
+    patterns = []
+    if prefixes:
+        for pos, name in enumerate(columns.tolist()):
+            if (
+                isinstance(name, str)
+                and name.startswith(prefixes)
+                and not (excluded and name.endswith(excluded))
+            ):
+                patterns.append((name, pos))
+    return FrameLayout(
+        date=_loc(columns, "date"),
+        close=_loc(columns, "close"),
+        high=_loc(columns, "high"),
+        low=_loc(columns, "low"),
+        session=_loc(columns, "session"),
+        indicators=tuple(indicators),
+        patterns=tuple(patterns),
+    )
+
+
+class LayoutCache:
+    """The :class:`FrameLayout` of the last column set seen, reused while columns repeat.
+
+    A backtest hands a fresh slice of the same frame on every candle: its column Index is a
+    new object with the same contents, which ``Index.equals`` confirms in well under a
+    microsecond. Keep one cache per pair. Safe to share between the bot's thread and the
+    worker (the entry is replaced as one tuple).
+    """
+
+    def __init__(
+        self,
+        indicator_columns: Sequence[str] = (),
+        pattern_prefixes: Sequence[str] = (),
+        pattern_exclude_suffixes: Sequence[str] = (),
+    ) -> None:
+        self._args = (
+            tuple(indicator_columns),
+            tuple(pattern_prefixes),
+            tuple(pattern_exclude_suffixes),
+        )
+        self._entry: tuple[pd.Index, FrameLayout] | None = None
+
+    def get(self, columns: pd.Index) -> FrameLayout:
+        """The layout of ``columns`` (looked up again only when the columns changed)."""
+        entry = self._entry
+        if entry is not None and (columns is entry[0] or columns.equals(entry[0])):
+            return entry[1]
+        layout = frame_layout(columns, *self._args)
+        self._entry = (columns, layout)
+        return layout
+
+
+@dataclass(frozen=True, slots=True)
+class CoreColumns:
+    """Positions of the few columns the per-candle path reads."""
+
+    date: int
+    close: int
+    #: The precomputed volatility-ratio column (see :mod:`plugins.llm_overseer.columns`).
+    vol_ratio: int | None = None
+
+
+def core_columns(columns: pd.Index, vol_ratio_column: str | None = None) -> CoreColumns | None:
+    """Where ``date``, ``close`` (``None`` if either is missing) and the ratio column sit.
+
+    Label lookups only: cheaper on a new frame than comparing whole column sets.
+    """
+    date = _loc(columns, "date")
+    close = _loc(columns, "close")
+    if date is None or close is None:
+        return None
+    vol = _loc(columns, vol_ratio_column) if vol_ratio_column else None
+    return CoreColumns(date, close, vol)
+
+
+def _number(value: object) -> float | None:
+    """``value`` as a finite float, or ``None``."""
     try:
-        val = float(df.iloc[i, df.columns.get_loc(col)])
+        val = float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         return None
     return val if math.isfinite(val) else None
+
+
+def read_patterns(
+    df: pd.DataFrame, row: int, patterns: Sequence[tuple[str, int]]
+) -> dict[str, int]:
+    """Direction (+1/-1) of every pattern column that is non-zero at ``row``."""
+    out: dict[str, int] = {}
+    for name, pos in patterns:
+        val = _number(df.iat[row, pos])
+        if val is not None and val != 0:
+            out[str(name)] = 1 if val > 0 else -1
+    return out
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def epoch_ns(ts: datetime) -> int:
+    """Nanoseconds since the epoch of an aware (or UTC-naive) datetime, exactly."""
+    if isinstance(ts, pd.Timestamp):
+        return int(ts.value)  # naive timestamps count as UTC, as in the frames
+    if ts.tzinfo is None:
+        ts = ts.replace(tzinfo=UTC)
+    return (ts - _EPOCH) // _MICROSECOND * 1000
+
+
+def timeframe_ns(timeframe: timedelta) -> int:
+    """A timeframe in nanoseconds."""
+    return timeframe // _MICROSECOND * 1000
 
 
 def closed_count(df: pd.DataFrame, current_time: datetime, timeframe: timedelta | None) -> int:
@@ -149,27 +353,233 @@ def closed_count(df: pd.DataFrame, current_time: datetime, timeframe: timedelta 
 def closed_span(
     df: pd.DataFrame, current_time: datetime, timeframe: timedelta | None
 ) -> tuple[int, pd.Timestamp | None]:
-    """:func:`closed_count` and the open time of the last closed candle (or ``None``)."""
+    """:func:`closed_count` and the open time of the last closed candle (or ``None``).
+
+    Works in nanoseconds whatever the unit of the ``date`` column (``datetime64[ns]`` from
+    Freqtrade, ``[us]`` or ``[ms]`` from other sources).
+    """
     dates = df["date"]
     if not isinstance(dates.dtype, pd.DatetimeTZDtype):
         dates = pd.to_datetime(dates, utc=True)
-    ticks = dates.array.asi8  # int64 epoch ticks in the column's unit, no copy
-    unit = dates.dtype.unit
+    ticks = dates.array.as_unit("ns").asi8  # int64 epoch nanoseconds (no copy for ns)
     if timeframe is None:
         step = np.diff(ticks[-50:])
         step = step[step > 0]
         values, counts = np.unique(step, return_counts=True) if len(step) else ([0], [1])
         tf_ticks = int(values[int(np.argmax(counts))]) if len(step) else 0
         if tf_ticks == 0:
-            tf_ticks = int(pd.Timedelta(minutes=5).as_unit(unit).value)
+            tf_ticks = timeframe_ns(timedelta(minutes=5))
     else:
-        tf_ticks = int(pd.Timedelta(timeframe).as_unit(unit).value)
-    now = pd.Timestamp(current_time)
-    now = now.tz_localize("UTC") if now.tzinfo is None else now
-    limit = int(now.as_unit(unit).value) - tf_ticks
+        tf_ticks = timeframe_ns(timeframe)
+    limit = epoch_ns(current_time) - tf_ticks
     n = int(np.searchsorted(ticks, limit, side="right"))
-    last = pd.Timestamp(int(ticks[n - 1]), unit=unit, tz="UTC") if n else None
+    last = pd.Timestamp(int(ticks[n - 1]), unit="ns", tz="UTC") if n else None
     return n, last
+
+
+def last_closed(
+    df: pd.DataFrame,
+    date_column: int,
+    current_time: datetime,
+    timeframe: timedelta | None,
+    now_ns: int | None = None,
+) -> tuple[int, int | None]:
+    """Closed rows of ``df`` and the open time (ns) of the last one, reading few cells.
+
+    ``date_column`` is the position of ``date``. Same answer as :func:`closed_span` for a
+    frame sorted by date: usually the last row (or the one before it) is the last closed
+    candle, which one or two cell reads confirm; anything else (unknown timeframe, odd date
+    types, a frame running further past ``current_time``) takes the binary search of
+    :func:`closed_span`.
+    """
+    n = len(df)
+    if n == 0:
+        return 0, None
+    if timeframe is not None:
+        limit = (epoch_ns(current_time) if now_ns is None else now_ns) - timeframe_ns(timeframe)
+        for row in (n - 1, n - 2):
+            if row < 0:
+                return 0, None
+            ts = df.iat[row, date_column]
+            if not isinstance(ts, pd.Timestamp):
+                break
+            value = ts.value  # nanoseconds whatever the unit; naive dates count as UTC
+            if value <= limit:
+                return row + 1, value
+    count, last = closed_span(df, current_time, timeframe)
+    return count, (last.value if last is not None else None)
+
+
+class CandleInputs(Protocol):
+    """What the schedule, the triggers and the rules policy read about a pair."""
+
+    @property
+    def pair(self) -> str: ...
+
+    @property
+    def close(self) -> float: ...
+
+    @property
+    def flash_return(self) -> float: ...
+
+    @property
+    def vol_ratio(self) -> float: ...
+
+    @property
+    def vol_regime(self) -> str: ...
+
+    @property
+    def patterns(self) -> Mapping[str, int]: ...
+
+
+class CoreFeatures:
+    """The per-candle values of one pair: enough for the schedule, triggers and rules.
+
+    Equal, value for value, to the same fields of :class:`PairFeatures` built from the same
+    frame and time. ``patterns`` is read from the frame on first access only (the triggers and
+    rules look at it only while the pair has an open position).
+    """
+
+    __slots__ = (
+        "_frame",
+        "_layouts",
+        "_patterns",
+        "close",
+        "flash_return",
+        "n_closed",
+        "pair",
+        "vol_ratio",
+        "vol_regime",
+    )
+
+    def __init__(
+        self,
+        pair: str,
+        close: float,
+        flash_return: float,
+        vol_ratio: float,
+        vol_regime: str,
+        n_closed: int,
+        frame: pd.DataFrame,
+        layouts: LayoutCache,
+    ) -> None:
+        self.pair = pair
+        self.close = close
+        self.flash_return = flash_return
+        self.vol_ratio = vol_ratio
+        self.vol_regime = vol_regime
+        self.n_closed = n_closed
+        self._frame = frame
+        self._layouts = layouts
+        self._patterns: dict[str, int] | None = None
+
+    @property
+    def patterns(self) -> dict[str, int]:
+        """Confirmed pattern directions on the last closed candle (read once, then kept)."""
+        if self._patterns is None:
+            # Idempotent: the bot's thread and the worker may both read it at once.
+            layout = self._layouts.get(self._frame.columns)
+            self._patterns = read_patterns(self._frame, self.n_closed - 1, layout.patterns)
+        return self._patterns
+
+    def __repr__(self) -> str:
+        return (
+            f"CoreFeatures(pair={self.pair!r}, close={self.close!r}, "
+            f"flash_return={self.flash_return!r}, vol_ratio={self.vol_ratio!r}, "
+            f"vol_regime={self.vol_regime!r}, n_closed={self.n_closed!r})"
+        )
+
+
+def _close_window(df: pd.DataFrame, first: int, n_closed: int) -> np.ndarray:
+    """Closes of rows ``first .. n_closed - 1`` as float64 (a view when the column is float)."""
+    return df["close"].to_numpy(dtype=float)[first:n_closed]
+
+
+def core_features(
+    pair: str,
+    df: pd.DataFrame,
+    n_closed: int,
+    layouts: LayoutCache,
+    *,
+    context_candles: int = 300,
+    high_vol_ratio: float = 1.8,
+    flash_window: int = 3,
+) -> CoreFeatures | None:
+    """The per-candle values of ``pair`` from the first ``n_closed`` (closed) rows of ``df``.
+
+    ``df`` has ``date`` and ``close``; ``layouts`` (with the pattern settings) finds the
+    pattern columns if they are asked for. ``None`` exactly when :func:`build_features` gives
+    ``None`` for the same input.
+    """
+    if n_closed <= 0:
+        return None
+    first = max(n_closed - context_candles, 0)
+    if n_closed - first < VOL_WINDOW + 2:
+        return None
+    close = _clean_close(_close_window(df, first, n_closed))
+    if close is None:
+        return None
+    _, _, ratio = vol_stats(close)
+    return CoreFeatures(
+        pair=pair,
+        close=float(close[-1]),
+        flash_return=window_return(close, flash_window),
+        vol_ratio=ratio,
+        vol_regime=vol_regime(ratio, high_vol_ratio),
+        n_closed=n_closed,
+        frame=df,
+        layouts=layouts,
+    )
+
+
+def core_from_column(
+    pair: str,
+    df: pd.DataFrame,
+    n_closed: int,
+    last_ns: int | None,
+    columns: CoreColumns,
+    layouts: LayoutCache,
+    *,
+    timeframe: timedelta | None,
+    context_candles: int = 300,
+    high_vol_ratio: float = 1.8,
+    flash_window: int = 3,
+) -> CoreFeatures | None:
+    """:func:`core_features` from the precomputed volatility-ratio column, reading 4 cells.
+
+    The column's value at the last closed row stands for the window only when that row has a
+    full window of ``context_candles`` rows in ``df`` spanning exactly ``context_candles - 1``
+    timeframes (consecutive candles, hence the very rows the column was computed from) and
+    the value is finite (its window had only finite, positive closes). Otherwise ``None``:
+    compute with :func:`core_features`.
+    """
+    if (
+        columns.vol_ratio is None
+        or timeframe is None
+        or last_ns is None
+        or n_closed < context_candles
+    ):
+        return None
+    row = n_closed - 1
+    ratio = _number(df.iat[row, columns.vol_ratio])
+    if ratio is None:
+        return None
+    start = df.iat[n_closed - context_candles, columns.date]
+    span = (context_candles - 1) * timeframe_ns(timeframe)
+    if not isinstance(start, pd.Timestamp) or last_ns - start.value != span:
+        return None
+    close = float(df.iat[row, columns.close])
+    back = float(df.iat[row - min(flash_window, context_candles - 1), columns.close])
+    return CoreFeatures(
+        pair=pair,
+        close=close,
+        flash_return=float(close / back - 1.0),
+        vol_ratio=ratio,
+        vol_regime=vol_regime(ratio, high_vol_ratio),
+        n_closed=n_closed,
+        frame=df,
+        layouts=layouts,
+    )
 
 
 def build_features(
@@ -185,15 +595,21 @@ def build_features(
     pattern_prefixes: Sequence[str] = (),
     pattern_exclude_suffixes: Sequence[str] = (),
     n_closed: int | None = None,
+    layout: FrameLayout | None = None,
 ) -> PairFeatures | None:
     """Features of ``pair`` from its analysed dataframe at ``current_time``.
 
-    ``n_closed`` (from :func:`closed_count`) may be passed when already known. Returns
-    ``None`` when there are fewer than ``VOL_WINDOW + 2`` closed candles or the frame lacks
+    ``n_closed`` (from :func:`closed_count`) may be passed when already known, and ``layout``
+    (from :func:`frame_layout` with the same column arguments) when cached. Returns ``None``
+    when there are fewer than ``VOL_WINDOW + 2`` closed candles or the frame lacks
     ``date``/``close``.
     """
     if df is None or len(df) == 0 or "close" not in df.columns or "date" not in df.columns:
         return None
+    if layout is None:
+        layout = frame_layout(
+            df.columns, indicator_columns, pattern_prefixes, pattern_exclude_suffixes
+        )
     if n_closed is None:
         n_closed = closed_count(df, current_time, timeframe)
     if n_closed <= 0:
@@ -201,29 +617,11 @@ def build_features(
     first = max(n_closed - context_candles, 0)
     if n_closed - first < VOL_WINDOW + 2:
         return None
-    # Plain numpy slices of whole columns: no intermediate DataFrame.
-    close = df["close"].to_numpy(dtype=float)[first:n_closed]
-    if not np.all(np.isfinite(close)) or np.any(close <= 0):
-        close = pd.Series(close).ffill().bfill().to_numpy(dtype=float)
-        if not np.all(np.isfinite(close)) or np.any(close <= 0):
-            return None
-    logret = np.diff(np.log(close))
+    close = _clean_close(_close_window(df, first, n_closed))
+    if close is None:
+        return None
     last = close[-1]
-
-    def ret(n: int) -> float:
-        n = min(n, len(close) - 1)
-        return float(last / close[-1 - n] - 1.0)
-
-    vols = _rolling_std(logret, VOL_WINDOW)
-    vol_recent = float(vols[-1])
-    vol_baseline = float(np.median(vols))
-    vol_ratio = vol_recent / vol_baseline if vol_baseline > 0 else 1.0
-    if vol_ratio >= high_vol_ratio:
-        regime = "high"
-    elif vol_ratio <= 1.0 / high_vol_ratio:
-        regime = "low"
-    else:
-        regime = "normal"
+    vol_recent, vol_baseline, vol_ratio = vol_stats(close)
     ema_now, ema_before = _ema_last(close, EMA_SPAN)
     ema_gap = last / ema_now - 1.0
     slope = ema_now / ema_before - 1.0
@@ -233,42 +631,37 @@ def build_features(
         trend = "down"
     else:
         trend = "flat"
-    columns = df.columns
-    high = df["high"].to_numpy(dtype=float)[first:n_closed] if "high" in columns else close
-    low = df["low"].to_numpy(dtype=float)[first:n_closed] if "low" in columns else close
+    high = df["high"].to_numpy(dtype=float)[first:n_closed] if layout.high is not None else close
+    low = df["low"].to_numpy(dtype=float)[first:n_closed] if layout.low is not None else close
     hi, lo = float(np.nanmax(high)), float(np.nanmin(low))
     range_pos = (last - lo) / (hi - lo) if hi > lo else 0.5
+    row = n_closed - 1
     indicators: dict[str, float] = {}
-    for col in indicator_columns:
-        if col in columns:
-            val = _number_at(df, n_closed - 1, col)
-            if val is not None:
-                indicators[col] = val
-    patterns: dict[str, int] = {}
-    for col in _pattern_columns(columns, tuple(pattern_prefixes), tuple(pattern_exclude_suffixes)):
-        val = _number_at(df, n_closed - 1, col)
-        if val is not None and val != 0:
-            patterns[str(col)] = 1 if val > 0 else -1
-    candle_time = pd.Timestamp(df["date"].iat[n_closed - 1])
+    for col, pos in layout.indicators:
+        val = _number(df.iat[row, pos])
+        if val is not None:
+            indicators[col] = val
+    patterns = read_patterns(df, row, layout.patterns)
+    candle_time = pd.Timestamp(df.iat[row, layout.date])
     candle_time = (
         candle_time.tz_localize("UTC") if candle_time.tzinfo is None else candle_time
     ).to_pydatetime()
     session = (
-        str(df["session"].iat[n_closed - 1]) if "session" in columns else session_of(current_time)
+        str(df.iat[row, layout.session]) if layout.session is not None else session_of(current_time)
     )
     return PairFeatures(
         pair=pair,
         candle_time=candle_time,
         close=float(last),
         n_candles=len(close),
-        ret_1=ret(1),
-        ret_short=ret(SHORT_WINDOW),
-        ret_long=ret(LONG_WINDOW),
-        flash_return=ret(flash_window),
+        ret_1=window_return(close, 1),
+        ret_short=window_return(close, SHORT_WINDOW),
+        ret_long=window_return(close, LONG_WINDOW),
+        flash_return=window_return(close, flash_window),
         vol_recent=vol_recent,
         vol_baseline=vol_baseline,
-        vol_ratio=float(vol_ratio),
-        vol_regime=regime,
+        vol_ratio=vol_ratio,
+        vol_regime=vol_regime(vol_ratio, high_vol_ratio),
         trend=trend,
         ema_gap=float(ema_gap),
         range_position=float(range_pos),
@@ -351,7 +744,7 @@ class TradeHistory:
         self,
         now: datetime,
         open_trades: Sequence[TradeSnapshot],
-        features: Mapping[str, PairFeatures],
+        features: Mapping[str, CandleInputs],
     ) -> PortfolioState:
         """Portfolio state at ``now`` (unrealised PnL from each pair's last close)."""
         positions = []

@@ -28,13 +28,19 @@ import pandas as pd
 
 from plugins.hookspecs import EntryVerdict, RiskAdvice, TradeSnapshot
 from plugins.llm_overseer.client import ModelCallError, ModelClient
+from plugins.llm_overseer.columns import vol_ratio_column
 from plugins.llm_overseer.context import (
+    CoreFeatures,
+    LayoutCache,
     PairFeatures,
     PortfolioState,
     TradeHistory,
     build_features,
-    closed_span,
-    session_of,
+    core_columns,
+    core_features,
+    core_from_column,
+    epoch_ns,
+    last_closed,
 )
 from plugins.llm_overseer.decisions import (
     SCHEMA_NAMES,
@@ -103,10 +109,18 @@ def strategy_stop_distance(config: Mapping[str, Any]) -> float | None:
 
 @dataclass(frozen=True, slots=True)
 class _Job:
+    """A model call handed to the worker, with everything known at submission.
+
+    The prompt's features are built on the worker from ``frame`` (the pair's analysed frame,
+    only read) and ``core.n_closed``, so the bot's thread never pays for them and a skipped
+    submission costs nothing.
+    """
+
     due: DueCall
-    features: PairFeatures
+    core: CoreFeatures
+    frame: pd.DataFrame
     portfolio: PortfolioState
-    prompt: Prompt
+    active: dict[str, Any]
     bot_ts: datetime
     wall_start: float
 
@@ -180,8 +194,12 @@ class Overseer:
         self._cache: dict[tuple[int, str, str], tuple[float, list[Proposal]]] = {}
         self._budget_day: str | None = None
         self._aliases: dict[str, str] = {}
-        self._features: dict[str, PairFeatures] = {}
-        self._features_cache: dict[str, tuple[tuple, PairFeatures]] = {}
+        # Per pair: column positions, and the core features of the last frame seen (reused
+        # while the frame and its closed candles are unchanged, e.g. between candles live).
+        self._layouts: dict[str, LayoutCache] = {}
+        self._core_cache: dict[str, tuple[tuple, CoreFeatures]] = {}
+        # The precomputed column exists in backtests only (see the plugin's add_indicators).
+        self._vol_ratio_column = None if self.live else vol_ratio_column(settings.context_candles)
         self.skipped_submissions = 0
         # Escalation requests from the worker, drained by the bot thread (deque is atomic).
         self._escalations: deque[tuple[str, str]] = deque()
@@ -262,63 +280,94 @@ class Overseer:
             assert self.replay is not None
             self.replay.advance(now)
             return
-        esc = self.settings.escalation
         while self._escalations:
             self.scheduler.request_escalation(*self._escalations.popleft())
-        features: dict[str, PairFeatures] = {}
+        now_ns = epoch_ns(now)
+        cores: dict[str, CoreFeatures] = {}
         for pair, df in analyzed.items():
             if pair not in self._aliases:
                 self._aliases[pair] = f"asset_{len(self._aliases) + 1}"
-            key = self._frame_key(df, now)
-            cached = self._features_cache.get(pair)
-            if key is not None and cached is not None and cached[0] == key:
-                features[pair] = cached[1]
-                continue
-            n_closed = key[2] if key is not None else None
-            f = build_features(
-                pair,
-                df,
-                now,
-                timeframe=self.timeframe,
-                context_candles=self.settings.context_candles,
-                high_vol_ratio=esc.high_vol_ratio,
-                flash_window=esc.flash_window_candles,
-                indicator_columns=self.settings.indicator_columns,
-                pattern_prefixes=self.settings.pattern_prefixes,
-                pattern_exclude_suffixes=self.settings.pattern_exclude_suffixes,
-                n_closed=n_closed,
-            )
-            if f is not None:
-                features[pair] = f
-                if key is not None:
-                    self._features_cache[pair] = (key, f)
-        self._features = features
-        portfolio = self.history.state(now, open_trades, features)
-        for f in features.values():
-            due = self.scheduler.due(f, portfolio, now)
+            core = self._core(pair, df, now, now_ns)
+            if core is not None:
+                cores[pair] = core
+        portfolio = self.history.state(now, open_trades, cores)
+        for pair, core in cores.items():
+            due = self.scheduler.due(core, portfolio, now)
             if due is None:
                 continue
             if self.mode == "llm" and not self._budget_spent_today():
                 if due.tier == 3:
                     # Emergencies get the rules' protection at once; the model refines it.
-                    self._apply_all(rules_proposals(f, portfolio, self.settings), now, None)
-                self._submit(due, f, portfolio, now)
+                    self._apply_all(rules_proposals(core, portfolio, self.settings), now, None)
+                self._submit(due, core, analyzed[pair], portfolio, now)
             else:
                 if due.tier >= 2:
                     self._announce_escalation(due, "rules")
-                self._apply_all(rules_proposals(f, portfolio, self.settings), now, None)
+                self._apply_all(rules_proposals(core, portfolio, self.settings), now, None)
 
-    def _frame_key(self, df: pd.DataFrame | None, now: datetime) -> tuple | None:
-        """Identity of the closed part of a frame: same key, same features (except session)."""
-        if df is None or len(df) == 0 or "date" not in df.columns or "close" not in df.columns:
+    def _layout_cache(self, pair: str) -> LayoutCache:
+        cache = self._layouts.get(pair)
+        if cache is None:
+            s = self.settings
+            cache = LayoutCache(s.indicator_columns, s.pattern_prefixes, s.pattern_exclude_suffixes)
+            self._layouts[pair] = cache
+        return cache
+
+    def _core(
+        self, pair: str, df: pd.DataFrame | None, now: datetime, now_ns: int
+    ) -> CoreFeatures | None:
+        """The pair's per-candle features at ``now`` (cached while its closed rows repeat)."""
+        if df is None or len(df) == 0:
             return None
-        n, last = closed_span(df, now, self.timeframe)
+        cols = core_columns(df.columns, self._vol_ratio_column)
+        if cols is None:
+            return None
+        n, last = last_closed(df, cols.date, now, self.timeframe, now_ns)
         if n == 0:
             return None
         # id + length + last closed candle identify the closed part of the frame (a new
-        # frame reusing a freed id differs in its last candle); the session is the only
-        # feature that depends on the clock.
-        return (id(df), len(df), n, last, session_of(now))
+        # frame reusing a freed id differs in its last candle).
+        key = (id(df), len(df), n, last)
+        cached = self._core_cache.get(pair)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        esc = self.settings.escalation
+        args = {
+            "context_candles": self.settings.context_candles,
+            "high_vol_ratio": esc.high_vol_ratio,
+            "flash_window": esc.flash_window_candles,
+        }
+        layouts = self._layout_cache(pair)
+        # Backtests: cells of the column precomputed in add_indicators; else the window.
+        core = core_from_column(pair, df, n, last, cols, layouts, timeframe=self.timeframe, **args)
+        if core is None:
+            core = core_features(pair, df, n, layouts, **args)
+        if core is not None:
+            self._core_cache[pair] = (key, core)
+        return core
+
+    def _full_features(
+        self, pair: str, df: pd.DataFrame, now: datetime, n_closed: int
+    ) -> PairFeatures:
+        """Everything a prompt carries about ``pair`` (same frame and rows as its core)."""
+        s = self.settings
+        f = build_features(
+            pair,
+            df,
+            now,
+            timeframe=self.timeframe,
+            context_candles=s.context_candles,
+            high_vol_ratio=s.escalation.high_vol_ratio,
+            flash_window=s.escalation.flash_window_candles,
+            indicator_columns=s.indicator_columns,
+            pattern_prefixes=s.pattern_prefixes,
+            pattern_exclude_suffixes=s.pattern_exclude_suffixes,
+            n_closed=n_closed,
+            layout=self._layout_cache(pair).get(df.columns),
+        )
+        if f is None:  # impossible: the core features of the same rows exist
+            raise RuntimeError(f"llm_overseer: no features for {pair} at {now}")
+        return f
 
     def _budget_spent_today(self) -> bool:
         return self._budget_day is not None and self._budget_day == day_of(self.clock())
@@ -342,20 +391,16 @@ class Overseer:
         }
 
     def _submit(
-        self, due: DueCall, f: PairFeatures, portfolio: PortfolioState, now: datetime
+        self,
+        due: DueCall,
+        core: CoreFeatures,
+        frame: pd.DataFrame,
+        portfolio: PortfolioState,
+        now: datetime,
     ) -> None:
         assert self.worker is not None
-        prompt = build_prompt(
-            due.tier,
-            f,
-            portfolio,
-            self.active_summary(f.pair, now),
-            self.settings.authority,
-            reasons=due.reasons if due.tier > 1 else (),
-            anonymise=self.settings.anonymise,
-            aliases=self._aliases,
-        )
-        job = _Job(due, f, portfolio, prompt, now, time.monotonic())
+        active = self.active_summary(core.pair, now)
+        job = _Job(due, core, frame, portfolio, active, now, time.monotonic())
         key = f"{due.pair}:tier{due.tier}"
         if due.tier >= 2:
             self._announce_escalation(due, "model")
@@ -365,10 +410,27 @@ class Overseer:
             logger.info("llm_overseer: %s already pending or queue full; skipped", key)
 
     # ------------------------------------------------------------------ worker side
+    def job_context(self, job: _Job) -> tuple[PairFeatures, Prompt]:
+        """The features and the prompt of a job (on the worker; same as at submission time)."""
+        features = self._full_features(job.due.pair, job.frame, job.bot_ts, job.core.n_closed)
+        prompt = build_prompt(
+            job.due.tier,
+            features,
+            job.portfolio,
+            job.active,
+            self.settings.authority,
+            reasons=job.due.reasons if job.due.tier > 1 else (),
+            anonymise=self.settings.anonymise,
+            aliases=self._aliases,
+        )
+        return features, prompt
+
     def _bot_time(self, job: _Job) -> datetime:
         return job.bot_ts + timedelta(seconds=time.monotonic() - job.wall_start)
 
-    def _journal_call(self, job: _Job, attempt: int, outcome: str, **kw: Any) -> int | None:
+    def _journal_call(
+        self, job: _Job, prompt: Prompt, attempt: int, outcome: str, **kw: Any
+    ) -> int | None:
         if self.journal is None:
             return None
         tier = self.settings.tiers.by_number(job.due.tier)
@@ -379,8 +441,8 @@ class Overseer:
                 pair=job.due.pair,
                 tier=job.due.tier,
                 model=tier.model,
-                prompt_version=job.prompt.version,
-                prompt_hash=job.prompt.digest,
+                prompt_version=prompt.version,
+                prompt_hash=prompt.digest,
                 attempt=attempt,
                 outcome=outcome,
                 triggers=job.due.reasons,
@@ -389,21 +451,30 @@ class Overseer:
         )
 
     def _run_job(self, job: _Job) -> None:
-        """Worker thread: cache, budget, call with retries, parse, clamp, apply, journal."""
+        """Worker thread: context, cache, budget, call with retries, parse, clamp, apply."""
+        try:
+            _, prompt = self.job_context(job)
+        except Exception as exc:  # cannot happen for a frame that gave core features
+            logger.exception("llm_overseer: no context for %s", job.due.pair)
+            self._fallback(job, f"context: {exc}")
+            return
+        self._call_model(job, prompt)
+
+    def _call_model(self, job: _Job, prompt: Prompt) -> None:
         s = self.settings
         assert self.client is not None and self.ledger is not None and self.worker is not None
         tier_no = job.due.tier
         tier = s.tiers.by_number(tier_no)
-        cache_key = (tier_no, tier.model, job.prompt.digest)
+        cache_key = (tier_no, tier.model, prompt.digest)
         hit = self._cache.get(cache_key)
         if hit is not None and time.monotonic() - hit[0] <= s.cache_ttl_s:
-            call_id = self._journal_call(job, 0, "cache_hit")
+            call_id = self._journal_call(job, prompt, 0, "cache_hit")
             cached = [replace(p, source="cache") for p in hit[1]]
             self._apply_all(cached, self._bot_time(job), call_id)
             return
         price = s.price_for(tier.model)
         assert price is not None  # guaranteed by Settings validation
-        messages = [dict(m) for m in job.prompt.messages]
+        messages = [dict(m) for m in prompt.messages]
         schema = answer_schema(tier_no, s.authority, s.decisions.max_ttl_minutes)
         invalid_left = s.invalid_output_retries
         http_left = s.http_retries
@@ -414,7 +485,7 @@ class Overseer:
             est_usd = call_cost(price, est_tokens - tier.max_tokens, tier.max_tokens)
             ok, why = self.ledger.allows(self.clock(), est_usd, est_tokens)
             if not ok:
-                self._journal_call(job, attempt, "budget", error=why)
+                self._journal_call(job, prompt, attempt, "budget", error=why)
                 self._budget_exhausted(why)
                 self._fallback(job, f"budget: {why}", announce=False)
                 return
@@ -432,6 +503,7 @@ class Overseer:
                         retry_in = exc.retry_after
                 self._journal_call(
                     job,
+                    prompt,
                     attempt,
                     exc.kind,
                     error=f"{exc}{f' (retry in {retry_in:.1f} s)' if retry_in is not None else ''}",
@@ -457,6 +529,7 @@ class Overseer:
             except InvalidAnswer as exc:
                 self._journal_call(
                     job,
+                    prompt,
                     attempt,
                     "invalid",
                     error=str(exc)[:500],
@@ -472,7 +545,7 @@ class Overseer:
                     return
                 invalid_left -= 1
                 messages = [
-                    *[dict(m) for m in job.prompt.messages],
+                    *[dict(m) for m in prompt.messages],
                     {"role": "assistant", "content": (reply.text or "")[:2000]},
                     {
                         "role": "user",
@@ -483,6 +556,7 @@ class Overseer:
                 continue
             call_id = self._journal_call(
                 job,
+                prompt,
                 attempt,
                 "ok",
                 prompt_tokens=reply.prompt_tokens,
@@ -518,7 +592,7 @@ class Overseer:
                 "rules policy applied",
                 key="llm_overseer:failure",
             )
-        props = rules_proposals(job.features, job.portfolio, self.settings, source="fallback")
+        props = rules_proposals(job.core, job.portfolio, self.settings, source="fallback")
         self._apply_all(props, self._bot_time(job), None)
 
     # ------------------------------------------------------------------ decisions

@@ -16,7 +16,8 @@ from pandas import DataFrame
 
 from plugins.base import Plugin
 from plugins.hookspecs import EntryVerdict, Notifier, RiskAdvice, TradeSnapshot, hookimpl
-from plugins.llm_overseer.overseer import Overseer
+from plugins.llm_overseer.columns import vol_ratio_column, vol_ratio_series
+from plugins.llm_overseer.overseer import LIVE_RUNMODES, Overseer
 from plugins.llm_overseer.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -49,6 +50,27 @@ class OverseerPlugin(Plugin):
             self.overseer.mode,
             " [shadow]" if self.overseer.shadow else "",
             runmode,
+        )
+
+    @hookimpl
+    def add_indicators(
+        self, dataframe: DataFrame, pair: str, timeframe: str, runmode: str
+    ) -> DataFrame | None:
+        """Backtests: the per-candle volatility ratio as a column, so ``bot_loop`` reads a cell.
+
+        Not in dry-run/live (the frame is re-analysed every candle there and one window per
+        candle is cheaper), nor when the overseer looks at no candles (``off``, ``replay``).
+        """
+        if (
+            runmode in LIVE_RUNMODES
+            or self.settings.mode in ("off", "replay")
+            or "close" not in dataframe.columns
+        ):
+            return None
+        window = self.settings.context_candles
+        close = dataframe["close"].to_numpy(dtype=float)
+        return DataFrame(
+            {vol_ratio_column(window): vol_ratio_series(close, window)}, index=dataframe.index
         )
 
     @hookimpl

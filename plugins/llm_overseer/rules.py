@@ -21,25 +21,27 @@ The rules (each documented in ``docs/overseer.md``):
 
 from __future__ import annotations
 
-from plugins.llm_overseer.context import PairFeatures, PortfolioState
+from plugins.llm_overseer.context import CandleInputs, PortfolioState
 from plugins.llm_overseer.decisions import ALL_PAIRS, Proposal
 from plugins.llm_overseer.settings import Settings
 
 
-def pattern_against_position(features: PairFeatures, portfolio: PortfolioState) -> bool:
+def pattern_against_position(features: CandleInputs, portfolio: PortfolioState) -> bool:
     """True when a confirmed pattern on the pair points against an open position of it."""
     sides = {p.side for p in portfolio.open_positions if p.pair == features.pair}
+    if not sides:  # no position: the patterns need not even be read
+        return False
     directions = set(features.patterns.values())
     return ("long" in sides and -1 in directions) or ("short" in sides and 1 in directions)
 
 
-def is_flash_crash(features: PairFeatures, settings: Settings) -> bool:
+def is_flash_crash(features: CandleInputs, settings: Settings) -> bool:
     """True when the pair fell at least ``flash_crash_return`` over the flash window."""
     return features.flash_return <= -settings.escalation.flash_crash_return
 
 
 def rules_proposals(
-    features: PairFeatures, portfolio: PortfolioState, settings: Settings, source: str = "rules"
+    features: CandleInputs, portfolio: PortfolioState, settings: Settings, source: str = "rules"
 ) -> list[Proposal]:
     """The rule-based decision for one pair (plus an all-pairs pause in a severe drawdown)."""
     esc, rules, auth = settings.escalation, settings.rules, settings.authority

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from plugins.llm_overseer.context import PairFeatures, PortfolioState
+from plugins.llm_overseer.context import CandleInputs, PortfolioState
 from plugins.llm_overseer.rules import is_flash_crash, pattern_against_position
 from plugins.llm_overseer.settings import Settings
 
@@ -41,15 +41,26 @@ class Scheduler:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._pairs: dict[str, _PairSchedule] = {}
+        tiers = settings.tiers
+        #: Per-tier cooldown (the tier's ``interval_minutes``), computed once.
+        self._interval = {
+            n: timedelta(minutes=tiers.by_number(n).interval_minutes) for n in (1, 2, 3)
+        }
+
+    def _schedule(self, pair: str) -> _PairSchedule:
+        sched = self._pairs.get(pair)
+        if sched is None:
+            sched = self._pairs[pair] = _PairSchedule()
+        return sched
 
     def request_escalation(self, pair: str, reason: str) -> None:
         """Ask for a tier-2 review of ``pair`` at the next opportunity (e.g. tier 1 asked)."""
-        self._pairs.setdefault(pair, _PairSchedule()).pending[2].append(reason)
+        self._schedule(pair).pending[2].append(reason)
 
-    def triggers(self, features: PairFeatures, portfolio: PortfolioState) -> dict[int, list[str]]:
+    def triggers(self, features: CandleInputs, portfolio: PortfolioState) -> dict[int, list[str]]:
         """Which escalation conditions hold now (tier -> reasons); updates the regime memory."""
         esc = self.settings.escalation
-        sched = self._pairs.setdefault(features.pair, _PairSchedule())
+        sched = self._schedule(features.pair)
         out: dict[int, list[str]] = {2: [], 3: []}
         if portfolio.drawdown >= esc.drawdown_tier3:
             out[3].append(f"drawdown {portfolio.drawdown:.1%} >= {esc.drawdown_tier3:.1%}")
@@ -75,17 +86,16 @@ class Scheduler:
         return out
 
     def due(
-        self, features: PairFeatures, portfolio: PortfolioState, now: datetime
+        self, features: CandleInputs, portfolio: PortfolioState, now: datetime
     ) -> DueCall | None:
         """The highest tier due for the pair now, or ``None``; marks it as called."""
-        sched = self._pairs.setdefault(features.pair, _PairSchedule())
+        sched = self._schedule(features.pair)
         found = self.triggers(features, portfolio)
         # Event-like triggers wait in ``pending`` through a cooldown; state-like ones recur.
         for tier in (3, 2):
             for reason in found[tier]:
                 if reason not in sched.pending[tier]:
                     sched.pending[tier].append(reason)
-        tiers = self.settings.tiers
         for tier in (3, 2):
             if sched.pending[tier] and self._cooled(sched, tier, now):
                 reasons = tuple(sched.pending[tier])
@@ -94,15 +104,14 @@ class Scheduler:
                     sched.pending[2] = []
                 self._mark(sched, tier, now)
                 return DueCall(features.pair, tier, reasons)
-        if self._cooled(sched, 1, now) and not _recent(sched, now, tiers.tier1.interval_minutes):
+        if self._cooled(sched, 1, now) and not _recent(sched, now, self._interval[1]):
             self._mark(sched, 1, now)
             return DueCall(features.pair, 1, ("schedule",))
         return None
 
     def _cooled(self, sched: _PairSchedule, tier: int, now: datetime) -> bool:
         last = sched.last_call.get(tier)
-        interval = timedelta(minutes=self.settings.tiers.by_number(tier).interval_minutes)
-        return last is None or now - last >= interval
+        return last is None or now - last >= self._interval[tier]
 
     @staticmethod
     def _mark(sched: _PairSchedule, tier: int, now: datetime) -> None:
@@ -112,6 +121,6 @@ class Scheduler:
             sched.last_call[1] = now
 
 
-def _recent(sched: _PairSchedule, now: datetime, minutes: float) -> bool:
+def _recent(sched: _PairSchedule, now: datetime, interval: timedelta) -> bool:
     last = max(sched.last_call.values(), default=None)
-    return last is not None and now - last < timedelta(minutes=minutes)
+    return last is not None and now - last < interval

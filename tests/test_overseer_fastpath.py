@@ -1,0 +1,537 @@
+"""Overseer per-candle fast path: identical decisions to the original implementation.
+
+The overseer runs on every candle of a backtest, so its per-candle work was rewritten for
+speed (see docs/overseer.md, "Performance"). The rewrite must not change a single decision.
+This module replays 12 days of real BTC and ETH 5m candles (2024-07-28 .. 2024-08-09, which
+includes the 5 August 2024 sell-off) through the overseer the way a Freqtrade backtest does
+(each candle: the pair's frame sliced to its last <= 1000 rows, like
+``DataProvider.get_analyzed_dataframe``; every 7th candle the frame also holds the candle
+that has not closed yet, which must be ignored) and hashes everything it decides:
+
+- ``rules`` mode, backtest: the advice of every candle (``risk_advice``, ``approve_entry``,
+  ``exit_advice``) -> ``EXPECTED_RULES``;
+- ``rules`` mode, dry-run: the decision journal (every proposal, outcome, expiry) ->
+  ``EXPECTED_JOURNAL``;
+- ``replay`` mode over that journal, backtest: the advice of every candle ->
+  ``EXPECTED_REPLAY``;
+- ``llm`` mode, dry-run: every model job the overseer submits (tier, reasons, the full
+  features and the prompt's digest; the submission is captured, no model is called) ->
+  ``EXPECTED_LLM``.
+
+The trades fed to the hooks are synthetic (a fixed schedule of longs and shorts sized by the
+overseer's own advice and closed at real closes), so the portfolio triggers (drawdown,
+losing streak, pattern against a position, exit requests) fire on real prices. The frames
+carry real TA-Lib indicators and candlestick columns plus one derived pattern column and its
+price level (which must be ignored); they are built here rather than by the ``patterns``
+plugin so this test does not depend on another plugin's evolution.
+
+Every run is repeated on frames carrying the overseer's precomputed ``overseer_vol_ratio_300``
+column (its ``add_indicators`` output, as in a backtest): the hashes must not change.
+
+How the expected hashes were obtained: before any fast-path change, with the overseer as
+committed in 154686d (``plugins/llm_overseer`` unchanged since), by running this module's
+``all_hashes()`` (the ``__main__`` block prints them) with a copy of that original ``plugins``
+package first on ``PYTHONPATH``. The values were pasted here unchanged; nothing below is a
+hand-written result. In that original code the bot's thread built each job's features and
+prompt and handed them to ``_submit(due, features, portfolio, now)``; the capture then was a
+replacement ``_submit`` recording ``(now, due, features, portfolio, digest of build_prompt(...,
+active_summary(pair, now), ...))``. The fast path builds them on the worker instead, and the
+capture below records the very same tuple from ``Overseer.job_context``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import sqlite3
+import tempfile
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+import talib
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from plugins.hookspecs import TradeSnapshot
+from plugins.llm_overseer.columns import vol_ratio_column, vol_ratio_series
+from plugins.llm_overseer.context import (
+    VOL_WINDOW,
+    LayoutCache,
+    build_features,
+    closed_span,
+    core_columns,
+    core_features,
+    core_from_column,
+    last_closed,
+    median_of,
+    session_of,
+    vol_stats,
+)
+from plugins.llm_overseer.overseer import Overseer
+from plugins.llm_overseer.plugin import OverseerPlugin
+from plugins.llm_overseer.settings import Settings
+from tests.conftest import load_candles
+
+PAIRS = {"BTC/USDC": "BTC_USDT", "ETH/USDC": "ETH_USDT"}
+START = pd.Timestamp("2024-07-28 00:00", tz="UTC")
+END = pd.Timestamp("2024-08-09 00:00", tz="UTC")
+HISTORY = 1000  # rows per frame, as Freqtrade's backtesting DataProvider slices
+STEP = timedelta(minutes=5)
+CAPITAL = 120.0  # small capital against 100-quote stakes, so drawdown triggers fire
+STAKE = 100.0
+
+EXPECTED_RULES = "9e430ba71bac05af72ea188fe5b8a7dc37bb2511bed661a2d0ad401a7d11b159"
+EXPECTED_JOURNAL = "dcf0eb390a8bc9a7af4ee721a3d56a993e5637818fbb871fdbca133734d1fd4c"
+EXPECTED_REPLAY = "9e430ba71bac05af72ea188fe5b8a7dc37bb2511bed661a2d0ad401a7d11b159"
+EXPECTED_LLM = "4d56fe0b139b2dbcac2b39a71715fad6f95e420a3c7149fbf92b147c3289a4c3"
+
+
+def analysed_frames() -> dict[str, pd.DataFrame]:
+    """Real candles with indicator, candlestick, derived pattern and session columns."""
+    out = {}
+    for pair, name in PAIRS.items():
+        raw = load_candles(name, "5m")
+        first = START - HISTORY * STEP
+        df = raw[(raw["date"] >= first) & (raw["date"] < END)].reset_index(drop=True)
+        o, h, lo, c, v = (
+            df[k].to_numpy(dtype=float) for k in ("open", "high", "low", "close", "volume")
+        )
+        df["rsi"] = talib.RSI(c, 14)
+        df["adx"] = talib.ADX(h, lo, c, 14)
+        df["atr"] = talib.ATR(h, lo, c, 14)
+        df["macd"], df["macdsignal"], _ = talib.MACD(c, 12, 26, 9)
+        df["mfi"] = talib.MFI(h, lo, c, v, 14)
+        for col, fn in (
+            ("engulfing", talib.CDLENGULFING),
+            ("hammer", talib.CDLHAMMER),
+            ("shootingstar", talib.CDLSHOOTINGSTAR),
+            ("doji", talib.CDLDOJI),
+        ):
+            df[f"cdl_{col}"] = np.sign(fn(o, h, lo, c)).astype(np.int32)
+        # An engulfing candle confirmed by the next close in its direction (known at that
+        # next candle's close), and its price level: a level column is not a pattern signal.
+        prev = df["cdl_engulfing"].shift(1).fillna(0).astype(int)
+        move = np.sign(df["close"].diff().fillna(0.0)).astype(int)
+        df["pattern_engulfing_confirmed"] = np.where(prev * move > 0, prev, 0)
+        df["pattern_engulfing_confirmed_neckline"] = np.where(
+            df["pattern_engulfing_confirmed"] != 0, df["close"].shift(1), np.nan
+        )
+        df["session"] = [session_of(ts) for ts in df["date"]]
+        out[pair] = df
+    return out
+
+
+def _settings(**kw: Any) -> Settings:
+    return Settings(capital_quote=CAPITAL, **kw)
+
+
+def _canon(value: Any) -> str:
+    return repr(value)
+
+
+def _digest(items: list[Any]) -> str:
+    h = hashlib.sha256()
+    for item in items:
+        h.update(_canon(item).encode())
+        h.update(b"\n")
+    return h.hexdigest()
+
+
+def simulate(
+    overseer: Overseer, frames: dict[str, pd.DataFrame], after_loop: Callable | None = None
+) -> list[tuple]:
+    """Step the overseer through the candles like a backtest; return the advice sequence."""
+    dates = {p: df["date"] for p, df in frames.items()}
+    closes = {p: df["close"].to_numpy(dtype=float) for p, df in frames.items()}
+    trades: dict[str, TradeSnapshot] = {}
+    opened_at: dict[str, int] = {}
+    next_id = 1
+    records: list[tuple] = []
+    n = int((END - START) / STEP)
+    for k in range(n):
+        now_ts = START + k * STEP
+        now = now_ts.to_pydatetime()
+        analyzed = {}
+        last_close = {}
+        for pair, df in frames.items():
+            end = int(dates[pair].searchsorted(now_ts))  # rows before `now` have closed
+            stop = end + 1 if k % 7 == 3 else end  # sometimes include the unclosed candle
+            analyzed[pair] = df.iloc[max(0, end - HISTORY) : stop]
+            last_close[pair] = float(closes[pair][end - 1])
+        open_trades = list(trades.values())
+        overseer.on_loop(now, analyzed, open_trades)
+        if after_loop is not None:
+            after_loop(now)
+        for pair in frames:
+            records.append((k, pair, overseer.risk(pair, now), overseer.entry_verdict(pair, now)))
+        for trade in open_trades:
+            rate = last_close[trade.pair]
+            ratio = rate / trade.open_rate - 1.0
+            if trade.is_short:
+                ratio = -ratio
+            reason = overseer.exit_reason(trade, now, ratio)
+            records.append((k, trade.trade_id, reason))
+            if reason is not None or k - opened_at[trade.pair] >= 30:
+                closed = TradeSnapshot(
+                    trade_id=trade.trade_id,
+                    pair=trade.pair,
+                    is_short=trade.is_short,
+                    is_open=False,
+                    open_date=trade.open_date,
+                    open_rate=trade.open_rate,
+                    amount=trade.amount,
+                    stake_amount=trade.stake_amount,
+                    close_date=now,
+                    close_rate=rate,
+                    profit_abs=ratio * trade.stake_amount,
+                    profit_ratio=ratio,
+                    exit_reason=reason or "time",
+                )
+                overseer.on_closed(closed)
+                del trades[trade.pair]
+        for j, pair in enumerate(frames):
+            if pair in trades or k % 23 != 11 * j:
+                continue
+            verdict = overseer.entry_verdict(pair, now)
+            if verdict is not None and not verdict.allow:
+                continue
+            advice = overseer.risk(pair, now)
+            stake = STAKE * (advice.stake_multiplier if advice is not None else 1.0)
+            if stake <= 0:
+                continue
+            rate = last_close[pair]
+            trades[pair] = TradeSnapshot(
+                trade_id=next_id,
+                pair=pair,
+                is_short=pair.startswith("ETH") and next_id % 3 == 0,
+                is_open=True,
+                open_date=now,
+                open_rate=rate,
+                amount=stake / rate,
+                stake_amount=stake,
+            )
+            opened_at[pair] = k
+            next_id += 1
+    return records
+
+
+def run_rules(frames: dict[str, pd.DataFrame]) -> list[tuple]:
+    """Rules mode in a backtest: the advice sequence."""
+    ov = Overseer(_settings(mode="rules"), config={"timeframe": "5m"}, runmode="backtest")
+    return simulate(ov, frames)
+
+
+def run_journal(frames: dict[str, pd.DataFrame], journal: Path) -> tuple[list[tuple], list]:
+    """Rules mode in dry-run (journalled): the advice sequence and the journal's decisions."""
+    ov = Overseer(
+        _settings(mode="rules", journal_path=str(journal)),
+        config={"timeframe": "5m"},
+        runmode="dry_run",
+    )
+    advice = simulate(ov, frames)
+    ov.stop()
+    con = sqlite3.connect(journal)
+    rows = con.execute(
+        "SELECT ts, scope, tier, source, proposal, clamps, applied, changed, held, expires_at,"
+        " shadow FROM decisions ORDER BY id"
+    ).fetchall()
+    con.close()
+    return advice, rows
+
+
+def run_replay(frames: dict[str, pd.DataFrame], journal: Path) -> list[tuple]:
+    """Replay mode over a recorded journal in a backtest: the advice sequence."""
+    ov = Overseer(
+        _settings(mode="replay", replay_journal=str(journal)),
+        config={"timeframe": "5m"},
+        runmode="backtest",
+    )
+    return simulate(ov, frames)
+
+
+class _InlineWorker:
+    """Runs each submitted job at once on the calling thread (deterministic order)."""
+
+    def submit(self, key: str, priority: int, job: Callable[[], None]) -> bool:
+        job()
+        return True
+
+
+def run_llm(frames: dict[str, pd.DataFrame], journal: Path) -> list[tuple]:
+    """LLM mode in dry-run, model jobs captured instead of run: what each call would carry."""
+    ov = Overseer(
+        _settings(mode="llm", base_url="http://127.0.0.1:9/v1", journal_path=str(journal)),
+        config={"timeframe": "5m"},
+        runmode="dry_run",
+        environ={"OPENROUTER_API_KEY": "test-key-not-secret"},
+    )
+    assert ov.mode == "llm"
+    jobs: list[tuple] = []
+
+    def capture(job) -> None:  # in place of the model call: the job's full context
+        features, prompt = ov.job_context(job)
+        jobs.append((job.bot_ts, job.due, features, job.portfolio, prompt.digest))
+
+    worker, ov.worker = ov.worker, _InlineWorker()
+    ov._run_job = capture
+    advice = simulate(ov, frames)
+    ov.worker = worker
+    ov.stop()
+    return [*jobs, *advice]
+
+
+def all_hashes() -> dict[str, str]:
+    """The four hashes (rules, journal, replay, llm) of the current implementation."""
+    frames = analysed_frames()
+    with tempfile.TemporaryDirectory() as tmp:
+        journal = Path(tmp) / "journal.sqlite"
+        rules = run_rules(frames)
+        advice, rows = run_journal(frames, journal)
+        assert advice == rules
+        replay = run_replay(frames, journal)
+        llm = run_llm(frames, Path(tmp) / "llm.sqlite")
+    return {
+        "rules": _digest(rules),
+        "journal": _digest(rows),
+        "replay": _digest(replay),
+        "llm": _digest(llm),
+    }
+
+
+def with_overseer_column(frames: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """The frames plus the overseer's own ``add_indicators`` column, as in a backtest."""
+    plugin = OverseerPlugin(_settings(mode="rules"))
+    out = {}
+    for pair, df in frames.items():
+        extra = plugin.add_indicators(dataframe=df, pair=pair, timeframe="5m", runmode="backtest")
+        out[pair] = pd.concat([df, extra], axis=1)
+    return out
+
+
+@pytest.fixture(scope="module")
+def plain_frames() -> dict[str, pd.DataFrame]:
+    return analysed_frames()
+
+
+@pytest.fixture(scope="module", params=["window", "column"])
+def frames(request, plain_frames) -> dict[str, pd.DataFrame]:
+    """Frames without (volatility computed per candle) and with the precomputed column."""
+    if request.param == "window":
+        return plain_frames
+    return with_overseer_column(plain_frames)
+
+
+def test_rules_and_replay_decisions_match_the_original_implementation(frames, tmp_path) -> None:
+    journal = tmp_path / "journal.sqlite"
+    rules = run_rules(frames)
+    reasons = " | ".join(r[2].reason for r in rules if len(r) == 4 and r[2] is not None)
+    # the window exercises every rule on real prices (else the hash would prove little)
+    for needle in (
+        "high volatility",
+        "flash crash",
+        "drawdown",
+        "losing streak",
+        "pattern against open position",
+        "severe drawdown",
+    ):
+        assert needle in reasons, needle
+    assert any(len(r) == 3 and r[2] is not None for r in rules)  # an exit was requested
+    assert _digest(rules) == EXPECTED_RULES
+    advice, rows = run_journal(frames, journal)
+    assert advice == rules
+    assert len(rows) > 1000
+    assert _digest(rows) == EXPECTED_JOURNAL
+    assert _digest(run_replay(frames, journal)) == EXPECTED_REPLAY
+
+
+def test_llm_mode_submits_the_same_jobs_as_the_original_implementation(frames, tmp_path) -> None:
+    out = run_llm(frames, tmp_path / "llm.sqlite")
+    jobs = [j for j in out if len(j) == 5]
+    assert {j[1].tier for j in jobs} == {1, 2, 3}
+    assert _digest(out) == EXPECTED_LLM
+
+
+# ---------------------------------------------------------------- the pieces, bit for bit
+
+
+def _reference_vol_ratio(close: np.ndarray) -> float:
+    """The original per-window arithmetic, written out (np.diff, concatenate, np.median)."""
+    x = np.diff(np.log(close))
+    zero = np.zeros(1)
+    c1 = np.cumsum(np.concatenate((zero, x)))
+    c2 = np.cumsum(np.concatenate((zero, x * x)))
+    s1 = c1[VOL_WINDOW:] - c1[:-VOL_WINDOW]
+    s2 = c2[VOL_WINDOW:] - c2[:-VOL_WINDOW]
+    vols = np.sqrt(np.maximum(s2 / VOL_WINDOW - (s1 / VOL_WINDOW) ** 2, 0.0))
+    recent, baseline = float(vols[-1]), float(np.median(vols))
+    return float(recent / baseline if baseline > 0 else 1.0)
+
+
+def _same(a: float, b: float) -> bool:
+    return a == b or (math.isnan(a) and math.isnan(b))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.floats(allow_nan=True, allow_infinity=True, width=64), min_size=1, max_size=60))
+def test_median_of_is_numpy_median_bit_for_bit(values) -> None:
+    arr = np.array(values, dtype=float)
+    assert _same(median_of(arr.copy()), float(np.median(arr)))
+
+
+def test_median_of_rejects_an_empty_array() -> None:
+    with pytest.raises(ValueError, match="empty"):
+        median_of(np.array([]))
+
+
+def test_vol_stats_and_the_column_repeat_the_window_arithmetic(plain_frames) -> None:
+    for df in plain_frames.values():
+        close = df["close"].to_numpy(dtype=float)
+        for window in (300, 61):
+            column = vol_ratio_series(close, window)
+            assert np.isnan(column[: window - 1]).all()
+            for t in range(window - 1, len(close), 7):
+                ref = _reference_vol_ratio(close[t - window + 1 : t + 1])
+                assert vol_stats(close[t - window + 1 : t + 1])[2] == ref
+                assert column[t] == ref, (window, t)
+
+
+def test_the_column_is_causal_and_marks_bad_windows(plain_frames) -> None:
+    close = plain_frames["BTC/USDC"]["close"].to_numpy(dtype=float)
+    full = vol_ratio_series(close, 300)
+    for k in (299, 300, 301, 1234, len(close) - 1):  # prefix invariance: no lookahead
+        assert np.array_equal(vol_ratio_series(close[:k], 300), full[:k], equal_nan=True)
+    bad = close.copy()
+    bad[2000] = np.nan  # synthetic gap
+    bad[2500] = 0.0  # synthetic non-positive price
+    marked = vol_ratio_series(bad, 300)
+    hit = np.isnan(marked)
+    # windows of 300 rows ending at 2000..2299 hold the gap, 2500..2799 the zero price
+    assert hit[2000:2300].all() and hit[2500:2800].all()
+    assert not hit[299:2000].any() and not hit[2300:2500].any() and not hit[2800:].any()
+    assert np.array_equal(marked[2800:], full[2800:])
+    with pytest.raises(ValueError, match="context_candles"):
+        vol_ratio_column(10)
+
+
+def _dates_frame(unit: str, tz: str | None, rows: int = 40) -> pd.DataFrame:
+    """Synthetic 5m candles (dates only matter here)."""
+    dates = pd.date_range("2024-03-01", periods=rows, freq="5min", tz=tz).as_unit(unit)
+    return pd.DataFrame({"date": dates, "close": np.linspace(100.0, 101.0, rows)})
+
+
+@pytest.mark.parametrize(("unit", "tz"), [("ns", "UTC"), ("us", "UTC"), ("ms", None)])
+def test_last_closed_agrees_with_the_binary_search(unit, tz) -> None:
+    df = _dates_frame(unit, tz)
+    tf = timedelta(minutes=5)
+    first = pd.Timestamp("2024-03-01", tz="UTC").to_pydatetime()
+    cols = core_columns(df.columns)
+    assert cols is not None
+    for minutes in (-5, 0, 4, 5, 7, 60, 195, 200, 205, 400):
+        now = first + timedelta(minutes=minutes)
+        n, last = closed_span(df, now, tf)
+        expected = (n, last.value if last is not None else None)
+        # rows opening at or before now - 5m have closed: the candle opening at `now` has not
+        assert n == max(0, min(len(df), minutes // 5)), (unit, minutes)
+        assert last_closed(df, cols.date, now, tf) == expected
+        assert last_closed(df, cols.date, now, None) == closed_span_ns(df, now, None)
+
+
+def closed_span_ns(df: pd.DataFrame, now, tf) -> tuple[int, int | None]:
+    n, last = closed_span(df, now, tf)
+    return n, (last.value if last is not None else None)
+
+
+def test_core_features_equal_the_full_features(plain_frames) -> None:
+    settings = _settings(mode="rules")
+    layouts = LayoutCache(
+        settings.indicator_columns, settings.pattern_prefixes, settings.pattern_exclude_suffixes
+    )
+    column_frames = with_overseer_column(plain_frames)
+    tf = timedelta(minutes=5)
+    seen_patterns = 0
+    for pair, df in plain_frames.items():
+        wide = column_frames[pair]
+        cols = core_columns(wide.columns, vol_ratio_column(settings.context_candles))
+        assert cols is not None and cols.vol_ratio is not None
+        for end in (*range(1, 60), *range(HISTORY, len(df), 11)):
+            part, wide_part = (
+                df.iloc[max(0, end - HISTORY) : end],
+                wide.iloc[max(0, end - HISTORY) : end],
+            )
+            now = (df["date"].iloc[end - 1] + STEP).to_pydatetime()
+            full = build_features(
+                pair,
+                part,
+                now,
+                timeframe=tf,
+                indicator_columns=settings.indicator_columns,
+                pattern_prefixes=settings.pattern_prefixes,
+                pattern_exclude_suffixes=settings.pattern_exclude_suffixes,
+            )
+            n, last = last_closed(wide_part, cols.date, now, tf)
+            core = core_features(pair, part, n, layouts)
+            fast = core_from_column(pair, wide_part, n, last, cols, layouts, timeframe=tf)
+            if full is None:
+                assert core is None and fast is None
+                continue
+            assert fast is not None or n < settings.context_candles
+            for c in (core, fast) if fast is not None else (core,):
+                assert (c.close, c.flash_return, c.vol_ratio, c.vol_regime) == (
+                    full.close,
+                    full.flash_return,
+                    full.vol_ratio,
+                    full.vol_regime,
+                )
+                assert c.patterns == full.patterns
+            seen_patterns += bool(full.patterns)
+    assert seen_patterns > 10
+
+
+def test_the_column_is_not_used_across_a_gap(plain_frames) -> None:
+    """A frame whose window is not consecutive candles falls back to the window itself."""
+    settings = _settings(mode="rules")
+    wide = with_overseer_column(plain_frames)["BTC/USDC"]
+    part = wide.iloc[2000:3000].drop(index=2900)  # synthetic: one candle missing
+    now = (part["date"].iloc[-1] + STEP).to_pydatetime()
+    cols = core_columns(part.columns, vol_ratio_column(settings.context_candles))
+    layouts = LayoutCache()
+    tf = timedelta(minutes=5)
+    n, last = last_closed(part, cols.date, now, tf)
+    assert core_from_column("BTC/USDC", part, n, last, cols, layouts, timeframe=tf) is None
+    # the overseer then computes the window of the rows it was given, as it always did
+    direct = core_features("BTC/USDC", part, n, layouts)
+    plain = build_features(
+        "BTC/USDC", part.drop(columns=[vol_ratio_column(300)]), now, timeframe=tf
+    )
+    assert direct is not None and plain is not None and direct.vol_ratio == plain.vol_ratio
+    assert direct.vol_ratio != wide["overseer_vol_ratio_300"].iloc[2999]
+
+
+def test_add_indicators_adds_one_causal_column_in_backtests_only(plain_frames) -> None:
+    df = plain_frames["ETH/USDC"]
+    plugin = OverseerPlugin(_settings(mode="rules", context_candles=120))
+    for runmode in ("dry_run", "live"):
+        assert (
+            plugin.add_indicators(dataframe=df, pair="ETH/USDC", timeframe="5m", runmode=runmode)
+            is None
+        )
+    out = plugin.add_indicators(dataframe=df, pair="ETH/USDC", timeframe="5m", runmode="backtest")
+    assert list(out.columns) == ["overseer_vol_ratio_120"] and out.index.equals(df.index)
+    expected = vol_ratio_series(df["close"].to_numpy(dtype=float), 120)
+    assert np.array_equal(out["overseer_vol_ratio_120"].to_numpy(), expected, equal_nan=True)
+    assert (
+        OverseerPlugin(Settings(mode="off")).add_indicators(
+            dataframe=df, pair="ETH/USDC", timeframe="5m", runmode="backtest"
+        )
+        is None
+    )
+
+
+if __name__ == "__main__":
+    print(json.dumps(all_hashes(), indent=2))
