@@ -23,16 +23,15 @@ volatility stop (2 x the 1h ATR below the rate), plugin stops and plugin exit re
 from __future__ import annotations
 
 import logging
-import math
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import talib
-from freqtrade.enums import TRADE_MODES
 from freqtrade.strategy import BooleanParameter, DecimalParameter, IntParameter, informative
 from pandas import DataFrame
 
+from plugins.flash_base import FlashSignalsMixin
 from plugins.flash_signals import (
     SESSION_THRESHOLD_COLUMNS,
     component_tags,
@@ -44,16 +43,13 @@ from plugins.flash_signals import (
     recent_flag,
     require_columns,
     rolling_vwap,
-    session_thresholds,
 )
-from plugins.orderbook import imbalance as book_imbalance
 from plugins.protections import agent_protections, capped_roi
 from plugins.strategy_base import AgentStrategy
 
 logger = logging.getLogger(__name__)
 
 
-TRADE_RUNMODES = frozenset(mode.value for mode in TRADE_MODES)
 SESSION_COLUMNS = [*SESSION_THRESHOLD_COLUMNS.values(), "session_position_size_factor"]
 #: Candlestick columns that carry no direction (TA-Lib marks every doji +100).
 NEUTRAL_CANDLES = frozenset({"cdl_doji"})
@@ -89,7 +85,7 @@ def pattern_directions(dataframe: DataFrame) -> tuple[pd.Series, pd.Series, pd.S
     )
 
 
-class EnhancedFlashStrategy(AgentStrategy):
+class EnhancedFlashStrategy(FlashSignalsMixin, AgentStrategy):
     """Multi-timeframe, pattern-confirmed, BTC-filtered flash signals, long only."""
 
     INTERFACE_VERSION = 3
@@ -116,7 +112,6 @@ class EnhancedFlashStrategy(AgentStrategy):
     BREAKOUT_WINDOW = 12
     ATR_PERIOD = 14
     VWAP_WINDOW = 48
-    BOOK_LEVELS = 5
     #: Candles in which a bullish (bearish) pattern still counts for (against) an entry.
     BULL_LOOKBACK = 24
     BEAR_LOOKBACK = 12
@@ -324,35 +319,7 @@ class EnhancedFlashStrategy(AgentStrategy):
             index=dataframe.index,
         )
 
-    def apply_live_book(self, dataframe: DataFrame, pair: str) -> None:
-        """In dry-run/live, put the live book's top-5 imbalance on the latest candle.
-
-        Never outside Freqtrade's TRADE_MODES (in backtests ``dp.orderbook`` would fetch
-        today's book). A failed fetch leaves the latest imbalance NaN.
-        """
-        if self.runmode not in TRADE_RUNMODES or dataframe.empty:
-            return
-        last = dataframe.index[-1]
-        try:
-            value = book_imbalance(self.dp.orderbook(pair, self.BOOK_LEVELS), self.BOOK_LEVELS)
-        except Exception as exc:
-            logger.warning("%s: live order book unavailable (%s); no imbalance signal", pair, exc)
-            value = math.nan
-        dataframe.loc[last, "imbalance_book"] = value
-        dataframe.loc[last, "imbalance"] = value
-
     # -- signals ----------------------------------------------------------------------------------
-
-    def thresholds(self, dataframe: DataFrame) -> dict[str, pd.Series]:
-        """The governing session's thresholds times this strategy's scale parameters."""
-        return session_thresholds(
-            dataframe,
-            {
-                "imbalance": self.imbalance_scale.value,
-                "momentum": self.momentum_scale.value,
-                "volatility": self.volatility_scale.value,
-            },
-        )
 
     def populate_entry_trend(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
         """Flash trigger AND trend AND confirmation AND patterns AND BTC AND liquidity."""

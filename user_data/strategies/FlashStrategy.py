@@ -27,11 +27,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from freqtrade.enums import TRADE_MODES
 from freqtrade.persistence import Trade
 from freqtrade.strategy import DecimalParameter, IntParameter, stoploss_from_absolute
 from pandas import DataFrame
 
+from plugins.flash_base import FlashSignalsMixin
 from plugins.flash_signals import (
     SESSION_THRESHOLD_COLUMNS,
     component_tags,
@@ -42,17 +42,13 @@ from plugins.flash_signals import (
     flash_strength,
     onset,
     require_columns,
-    session_thresholds,
 )
-from plugins.orderbook import imbalance as book_imbalance
 from plugins.protections import agent_protections, capped_roi
 from plugins.strategy_base import STOP_RATE_KEY, AgentStrategy
 
 logger = logging.getLogger(__name__)
 
 
-#: Run modes that trade against a live order book (Freqtrade's TRADE_MODES).
-TRADE_RUNMODES = frozenset(mode.value for mode in TRADE_MODES)
 #: Trade custom-data keys: the entry session's targets, in basis points.
 TAKE_PROFIT_KEY = "session_take_profit_bps"
 STOP_LOSS_KEY = "session_stop_loss_bps"
@@ -65,7 +61,7 @@ SESSION_COLUMNS = [
 ]
 
 
-class FlashStrategy(AgentStrategy):
+class FlashStrategy(FlashSignalsMixin, AgentStrategy):
     """Session-aware flash signals (imbalance, momentum, volatility breakout), long only."""
 
     INTERFACE_VERSION = 3
@@ -91,7 +87,6 @@ class FlashStrategy(AgentStrategy):
     BREAKOUT_WINDOW = 12
     ATR_PERIOD = 14
     #: Levels a side of the live book in the imbalance (the seed's top 5).
-    BOOK_LEVELS = 5
 
     # Multipliers on the session thresholds (1.0 = the session manager's values).
     imbalance_scale = DecimalParameter(0.5, 3.0, default=2.0, decimals=2, space="buy")
@@ -154,35 +149,6 @@ class FlashStrategy(AgentStrategy):
         require_columns(dataframe, SESSION_COLUMNS, type(self).__name__, "session_manager")
         self.apply_live_book(dataframe, metadata["pair"])
         return dataframe
-
-    def apply_live_book(self, dataframe: DataFrame, pair: str) -> None:
-        """In dry-run/live, put the live book's imbalance on the latest candle.
-
-        Never outside Freqtrade's TRADE_MODES: in backtests ``dp.orderbook`` would fetch
-        today's book (lookahead). A failed fetch leaves the latest imbalance NaN, so the
-        imbalance component cannot fire on a missing book.
-        """
-        if self.runmode not in TRADE_RUNMODES or dataframe.empty:
-            return
-        last = dataframe.index[-1]
-        try:
-            value = book_imbalance(self.dp.orderbook(pair, self.BOOK_LEVELS), self.BOOK_LEVELS)
-        except Exception as exc:
-            logger.warning("%s: live order book unavailable (%s); no imbalance signal", pair, exc)
-            value = math.nan
-        dataframe.loc[last, "imbalance_book"] = value
-        dataframe.loc[last, "imbalance"] = value
-
-    def thresholds(self, dataframe: DataFrame) -> dict[str, pd.Series]:
-        """The governing session's thresholds times this strategy's scale parameters."""
-        return session_thresholds(
-            dataframe,
-            {
-                "imbalance": self.imbalance_scale.value,
-                "momentum": self.momentum_scale.value,
-                "volatility": self.volatility_scale.value,
-            },
-        )
 
     def populate_entry_trend(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
         """Long where ``min_signals`` components start firing; ``signal_strength`` sizes stakes."""

@@ -1,0 +1,58 @@
+"""What FlashStrategy and EnhancedFlashStrategy share on top of :class:`AgentStrategy`.
+
+The live order-book imbalance on the latest candle (dry-run and live only) and the governing
+session's thresholds scaled by the strategy's hyperoptable ``*_scale`` parameters.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+
+import pandas as pd
+from freqtrade.enums import TRADE_MODES
+from pandas import DataFrame
+
+from plugins.flash_signals import session_thresholds
+from plugins.orderbook import imbalance as book_imbalance
+
+logger = logging.getLogger(__name__)
+
+#: Run modes that trade against a live order book (Freqtrade's TRADE_MODES).
+TRADE_RUNMODES = frozenset(mode.value for mode in TRADE_MODES)
+
+
+class FlashSignalsMixin:
+    """Mixed into a strategy that derives from ``AgentStrategy`` and declares
+    ``imbalance_scale``, ``momentum_scale`` and ``volatility_scale`` parameters."""
+
+    #: Book levels of the seed's imbalance (top 5).
+    BOOK_LEVELS = 5
+
+    def apply_live_book(self, dataframe: DataFrame, pair: str) -> None:
+        """In dry-run/live, put the live book's top-5 imbalance on the latest candle.
+
+        Never outside Freqtrade's TRADE_MODES (in backtests ``dp.orderbook`` would fetch
+        today's book). A failed fetch leaves the latest imbalance NaN.
+        """
+        if self.runmode not in TRADE_RUNMODES or dataframe.empty:
+            return
+        last = dataframe.index[-1]
+        try:
+            value = book_imbalance(self.dp.orderbook(pair, self.BOOK_LEVELS), self.BOOK_LEVELS)
+        except Exception as exc:
+            logger.warning("%s: live order book unavailable (%s); no imbalance signal", pair, exc)
+            value = math.nan
+        dataframe.loc[last, "imbalance_book"] = value
+        dataframe.loc[last, "imbalance"] = value
+
+    def thresholds(self, dataframe: DataFrame) -> dict[str, pd.Series]:
+        """The governing session's thresholds times this strategy's scale parameters."""
+        return session_thresholds(
+            dataframe,
+            {
+                "imbalance": self.imbalance_scale.value,
+                "momentum": self.momentum_scale.value,
+                "volatility": self.volatility_scale.value,
+            },
+        )
