@@ -17,9 +17,13 @@ from pathlib import Path
 import pandas as pd
 import talib
 
-from plugins.patterns.anomalies import anomaly_columns
 from plugins.patterns.candlesticks import candlestick_columns
-from plugins.patterns.compute import chart_pattern_columns, find_swings, ohlcv_arrays
+from plugins.patterns.compute import (
+    chart_pattern_columns,
+    configured_anomaly_columns,
+    find_swings,
+    ohlcv_arrays,
+)
 from plugins.patterns.plugin import PatternsPlugin
 from plugins.patterns.settings import PatternSettings
 
@@ -87,24 +91,12 @@ def run() -> list[dict]:
     data = ohlcv_arrays(candles)
     atr = talib.ATR(data["high"], data["low"], data["close"], timeperiod=default.atr_period)
     true_range = talib.TRANGE(data["high"], data["low"], data["close"])
-    an = default.anomalies
 
     def swings_and_patterns() -> object:
         return chart_pattern_columns(data, find_swings(data, default), atr, default)
 
     def anomalies() -> object:
-        return anomaly_columns(
-            data["open"],
-            data["close"],
-            data["volume"],
-            true_range,
-            atr,
-            volume_window=an.volume_window,
-            volume_z_threshold=an.volume_z_threshold,
-            gap_atr=an.gap_atr,
-            range_window=an.range_window,
-            range_ratio_threshold=an.range_ratio,
-        )
+        return configured_anomaly_columns(data, true_range, atr, default)
 
     def candlesticks() -> object:
         o, h, lo, c = (data[k] for k in ("open", "high", "low", "close"))

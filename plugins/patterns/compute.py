@@ -72,6 +72,28 @@ def chart_pattern_columns(
     return out
 
 
+def configured_anomaly_columns(
+    data: dict[str, np.ndarray],
+    true_range: np.ndarray,
+    atr: np.ndarray,
+    settings: PatternSettings,
+) -> dict[str, np.ndarray]:
+    """The anomaly columns of ``data`` with the windows and thresholds in ``settings``."""
+    an = settings.anomalies
+    return anomaly_columns(
+        data["open"],
+        data["close"],
+        data["volume"],
+        true_range,
+        atr,
+        volume_window=an.volume_window,
+        volume_z_threshold=an.volume_z_threshold,
+        gap_atr=an.gap_atr,
+        range_window=an.range_window,
+        range_ratio_threshold=an.range_ratio,
+    )
+
+
 def compute_pattern_columns(
     frame: pd.DataFrame, settings: PatternSettings | None = None
 ) -> pd.DataFrame:
@@ -88,21 +110,7 @@ def compute_pattern_columns(
     columns: dict[str, np.ndarray] = {}
     columns.update(swing_columns(swings, n))
     columns.update(chart_pattern_columns(data, swings, atr, settings))
-    an = settings.anomalies
-    columns.update(
-        anomaly_columns(
-            data["open"],
-            data["close"],
-            data["volume"],
-            true_range,
-            atr,
-            volume_window=an.volume_window,
-            volume_z_threshold=an.volume_z_threshold,
-            gap_atr=an.gap_atr,
-            range_window=an.range_window,
-            range_ratio_threshold=an.range_ratio,
-        )
-    )
+    columns.update(configured_anomaly_columns(data, true_range, atr, settings))
     columns.update(
         candlestick_columns(
             settings.candlesticks, data["open"], data["high"], data["low"], data["close"]
