@@ -37,7 +37,6 @@ from plugins.risk_limits import (
 logger = logging.getLogger(__name__)
 
 LIVE_RUNMODES = frozenset({RunMode.LIVE.value, RunMode.DRY_RUN.value})
-STOP_RATE_KEY = "agent_stop_rate"
 #: JWT secrets that ship in Freqtrade's templates and schema: anyone could forge a login.
 PUBLIC_JWT_SECRETS = frozenset(
     {"super-secret", "somethingrandom", "somethingRandomSomethingRandom123"}
@@ -77,6 +76,21 @@ def stored_trades(**filters: Any) -> list[Any]:
     if Trade.use_db and not hasattr(Trade, "session"):
         return []
     return Trade.get_trades_proxy(**filters)
+
+
+def current_stop(trade: Any) -> float | None:
+    """The stop price Freqtrade holds for ``trade`` (``None`` before it sets one).
+
+    Freqtrade keeps it on the trade (in the database in dry-run and live) and only moves
+    it up for a long, so it is the memory that keeps a stop from loosening. Reading it
+    costs nothing, where Freqtrade's backtest custom-data store scans every record ever
+    written on each read.
+    """
+    value = trade.stop_loss
+    if value is None:
+        return None
+    value = float(value)
+    return value if math.isfinite(value) and value > 0 else None
 
 
 def trade_snapshot(trade: Any, close_rate: float | None = None) -> TradeSnapshot:
@@ -381,7 +395,8 @@ class AgentStrategy(IStrategy):
     ) -> float | None:
         """The tightest of: the hard stop, an ATR stop below the current rate, plugin advice.
 
-        The stop price is remembered on the trade and only ever moves up.
+        The trade's current stop price (Freqtrade's ``trade.stop_loss``, stored with the
+        trade and only ever raised by Freqtrade) is a floor, so the stop never moves down.
         """
         try:
             candle = self.last_candle(pair, current_time)
@@ -401,12 +416,9 @@ class AgentStrategy(IStrategy):
             )
             plugin_stop = current_rate * (1 + risk.stoploss) if risk.stoploss is not None else None
             hard_stop = trade.open_rate * (1 + limits.stoploss)
-            previous = trade.get_custom_data(STOP_RATE_KEY)
-            stop_rate = tighten_stop_rate(previous, hard_stop, atr_stop, plugin_stop)
+            stop_rate = tighten_stop_rate(current_stop(trade), hard_stop, atr_stop, plugin_stop)
             if stop_rate is None:
                 return None
-            if previous is None or stop_rate > previous:
-                trade.set_custom_data(STOP_RATE_KEY, stop_rate)
             return stoploss_from_absolute(stop_rate, current_rate, is_short=trade.is_short)
         except Exception:
             logger.exception("custom stop-loss for %s failed; stop left unchanged", pair)

@@ -21,7 +21,6 @@ from freqtrade.persistence.custom_data import CustomDataWrapper
 from plugins.base import Plugin
 from plugins.hookspecs import hookimpl
 from plugins.orderbook import imbalance as book_imbalance
-from plugins.strategy_base import STOP_RATE_KEY
 
 STRATEGIES = Path(__file__).resolve().parents[1] / "user_data" / "strategies"
 if str(STRATEGIES) not in sys.path:
@@ -411,32 +410,53 @@ def test_flash_records_the_entry_sessions_targets_and_uses_them() -> None:
     trade = open_trade()
     assert strategy.custom_roi("BTC/USDT", trade, NOW, 30, None, "long") is None
     strategy.order_filled("BTC/USDT", trade, order("buy"), NOW)
-    assert trade.get_custom_data(TAKE_PROFIT_KEY) == 25.0
-    assert trade.get_custom_data(STOP_LOSS_KEY) == 15.0
-    # an exit fill does not overwrite the entry's targets
-    strategy.dp.frame = session_frame(3, session_take_profit_bps=5.0)
-    strategy.order_filled("BTC/USDT", trade, order("sell"), NOW)
-    assert trade.get_custom_data(TAKE_PROFIT_KEY) == 25.0
+    assert strategy.session_targets(trade) == (25.0, 15.0)
+    # backtests keep them in memory only: Freqtrade's backtest custom-data store is a list
+    # scanned on every access
+    assert trade.get_custom_data(TAKE_PROFIT_KEY) is None
     roi = strategy.custom_roi("BTC/USDT", trade, NOW, 30, None, "long")
     assert roi == pytest.approx(25.0 * strategy.take_profit_scale.value / 1e4)
+    # a second entry fill (position added) does not overwrite the first entry's targets
+    strategy.dp.frame = session_frame(3, session_take_profit_bps=5.0)
+    strategy.order_filled("BTC/USDT", trade, order("buy"), NOW)
+    assert strategy.session_targets(trade) == (25.0, 15.0)
+    # the exit that closes the trade forgets them (memory stays bounded over a backtest)
+    strategy.order_filled("BTC/USDT", trade, order("sell", price=100.1), NOW)
+    assert strategy.session_targets(trade) == (None, None)
+
+
+def test_flash_session_targets_survive_a_restart_in_dry_run() -> None:
+    frame = session_frame(3, session_take_profit_bps=25.0, session_stop_loss_bps=15.0)
+    trade = open_trade()
+    make(FlashStrategy, runmode=RunMode.DRY_RUN, frame=frame).order_filled(
+        "BTC/USDT", trade, order("buy"), NOW
+    )
+    assert trade.get_custom_data(TAKE_PROFIT_KEY) == 25.0
+    assert trade.get_custom_data(STOP_LOSS_KEY) == 15.0
+    restarted = make(FlashStrategy, runmode=RunMode.DRY_RUN, frame=session_frame(3))
+    assert restarted.session_targets(trade) == (25.0, 15.0)
 
 
 def test_flash_session_stop_tightens_but_never_loosens() -> None:
-    strategy = make(FlashStrategy, frame=session_frame(3, atr=0.5))
+    frame = session_frame(3, atr=0.5, session_stop_loss_bps=10.0)
+    strategy = make(FlashStrategy, frame=frame)
     trade = open_trade(open_rate=100.0)
-    trade.set_custom_data(STOP_LOSS_KEY, 10.0)
+    strategy.order_filled("BTC/USDT", trade, order("buy"), NOW)
     strategy.stop_loss_scale.value = 2.0
-    sl = strategy.custom_stoploss("BTC/USDT", trade, NOW, 100.0, 0.0, False)
     # session stop 100 x (1 - 20 bps) = 99.8 beats the ATR stop (99) and the hard stop (98)
-    assert trade.get_custom_data(STOP_RATE_KEY) == pytest.approx(99.8)
-    assert sl == pytest.approx(1 - 99.8 / 100.0)
+    assert strategy.custom_stoploss("BTC/USDT", trade, NOW, 100.0, 0.0, False) == pytest.approx(
+        1 - 99.8 / 100.0
+    )
+    strategy.ft_stoploss_adjust(100.0, trade, NOW, 0.0, 0)
+    assert trade.stop_loss == pytest.approx(99.8)
     # price rises: the ATR stop (rate - 2 x 0.5) takes over above the session stop
-    strategy.custom_stoploss("BTC/USDT", trade, NOW, 101.5, 0.015, False)
-    assert trade.get_custom_data(STOP_RATE_KEY) == pytest.approx(100.5)
+    strategy.ft_stoploss_adjust(101.5, trade, NOW, 0.015, 0)
+    assert trade.stop_loss == pytest.approx(100.5)
     # price falls back: the stop stays where it was, never back to the session stop
     sl = strategy.custom_stoploss("BTC/USDT", trade, NOW, 100.8, 0.008, False)
-    assert trade.get_custom_data(STOP_RATE_KEY) == pytest.approx(100.5)
     assert sl == pytest.approx(1 - 100.5 / 100.8)
+    strategy.ft_stoploss_adjust(100.8, trade, NOW, 0.008, 0)
+    assert trade.stop_loss == pytest.approx(100.5)
 
 
 def test_flash_stop_without_session_data_is_the_base_stop() -> None:
@@ -614,7 +634,8 @@ def test_candle_view_reads_the_last_row_lazily() -> None:
 
 
 def test_flash_session_targets_are_cached_and_dropped_on_close() -> None:
-    strategy = make(FlashStrategy, frame=session_frame(3, session_take_profit_bps=25.0))
+    frame = session_frame(3, session_take_profit_bps=25.0)
+    strategy = make(FlashStrategy, runmode=RunMode.DRY_RUN, frame=frame)
     trade = open_trade()
     strategy.order_filled("BTC/USDT", trade, order("buy"), NOW)
     assert strategy.session_targets(trade) == (25.0, 10.0)
@@ -622,7 +643,8 @@ def test_flash_session_targets_are_cached_and_dropped_on_close() -> None:
     trade.is_open = False
     strategy.order_filled("BTC/USDT", trade, order("sell"), NOW)
     assert strategy._session_targets == {}
-    assert strategy.session_targets(trade) == (25.0, 10.0)  # still on the trade itself
+    # dry-run: still on the trade itself (custom data, read back after a restart)
+    assert strategy.session_targets(trade) == (25.0, 10.0)
 
 
 @pytest.mark.parametrize("cls", [FlashStrategy, EnhancedFlashStrategy])

@@ -17,7 +17,7 @@ from freqtrade.persistence.custom_data import CustomDataWrapper
 from plugins.base import Plugin
 from plugins.hookspecs import EntryVerdict, RiskAdvice, hookimpl
 from plugins.risk_limits import RiskLimits, clamp_stake, tighten_stop_rate
-from plugins.strategy_base import STOP_RATE_KEY, AgentStrategy, check_api_secrets
+from plugins.strategy_base import AgentStrategy, check_api_secrets
 
 NOW = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 
@@ -232,31 +232,30 @@ def test_daily_loss_limit_blocks_new_entries() -> None:
     assert entry(strategy) is True
 
 
+def freqtrade_adjusts_stop(strategy: AgentStrategy, trade: LocalTrade, rate: float) -> float:
+    """Freqtrade's own stop update (it calls custom_stoploss on a deep copy of the trade)."""
+    strategy.ft_stoploss_adjust(rate, trade, NOW, trade.calc_profit_ratio(rate), 0)
+    return trade.stop_loss
+
+
 def test_stoploss_only_ever_tightens() -> None:
     candle = {"close": 100.0, "atr": 1.0}
     strategy = make_strategy(candle=candle, risk={"atr_stop_multiplier": 2.0})
     trade = open_trade(open_rate=100.0)
-    stops = []
-    for rate in (100.0, 103.0, 106.0, 101.0, 99.0):
-        sl = strategy.custom_stoploss("BTC/USDT", trade, NOW, rate, 0.0, False)
-        stops.append(trade.get_custom_data(STOP_RATE_KEY))
-        assert sl == pytest.approx(1 - stops[-1] / rate) or stops[-1] >= rate
-    assert stops == sorted(stops)
-    assert stops[0] == pytest.approx(98.0)  # hard 2 % stop = ATR stop at entry
-    assert stops[2] == pytest.approx(104.0)  # 106 - 2 x ATR
+    stops = [freqtrade_adjusts_stop(strategy, trade, r) for r in (100.0, 103.0, 106.0, 101.0)]
+    assert stops == pytest.approx([98.0, 101.0, 104.0, 104.0])  # hard 2 %, then rate - 2 ATR
+    # the ATR stop at 105 would be 103, below the trade's stop: the answer keeps 104
+    assert strategy.custom_stoploss("BTC/USDT", trade, NOW, 105.0, 0.05, False) == pytest.approx(
+        1 - 104.0 / 105.0
+    )
 
 
 def test_plugin_stoploss_advice_tightens_but_cannot_loosen() -> None:
     tight = make_strategy(Multiplier(1.0, stoploss=-0.005), candle={"close": 100.0})
-    trade = open_trade()
-    tight.custom_stoploss("BTC/USDT", trade, NOW, 100.0, 0.0, False)
-    assert trade.get_custom_data(STOP_RATE_KEY) == pytest.approx(99.5)
+    assert freqtrade_adjusts_stop(tight, open_trade(), 100.0) == pytest.approx(99.5)
     LocalTrade.reset_trades()
-    CustomDataWrapper.reset_custom_data()
     loose = make_strategy(Multiplier(1.0, stoploss=-0.2), candle={"close": 100.0})
-    trade = open_trade()
-    loose.custom_stoploss("BTC/USDT", trade, NOW, 100.0, 0.0, False)
-    assert trade.get_custom_data(STOP_RATE_KEY) == pytest.approx(98.0)
+    assert freqtrade_adjusts_stop(loose, open_trade(), 100.0) == pytest.approx(98.0)
 
 
 def test_strategy_pickles_without_its_plugins_and_rebuilds_them() -> None:

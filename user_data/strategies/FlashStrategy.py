@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -44,7 +45,7 @@ from plugins.flash_signals import (
     require_columns,
 )
 from plugins.protections import agent_protections, capped_roi
-from plugins.strategy_base import STOP_RATE_KEY, AgentStrategy
+from plugins.strategy_base import LIVE_RUNMODES, AgentStrategy, current_stop
 
 logger = logging.getLogger(__name__)
 
@@ -191,33 +192,39 @@ class FlashStrategy(FlashSignalsMixin, AgentStrategy):
     def session_targets(self, trade: Trade) -> tuple[float | None, float | None]:
         """The entry session's (take-profit, stop-loss) in bps for ``trade``.
 
-        Kept on the trade as custom data (it survives a restart) and mirrored in memory:
-        Freqtrade's in-memory custom-data store is a list scanned on every read, and these
-        are read on every candle of every open trade.
+        Held in memory; in dry-run and live also on the trade as custom data, read back
+        after a restart. Backtests never touch Freqtrade's custom-data store there: it is
+        a list scanned on every read and write, so its cost grows with every trade.
         """
-        cache: dict[tuple, tuple[float | None, float | None]] = self.__dict__.setdefault(
-            "_session_targets", {}
-        )
+        cache = self._targets_cache()
         key = (trade.id, trade.pair, trade.open_date_utc)
         targets = cache.get(key)
         if targets is None:
+            if self.runmode not in LIVE_RUNMODES:
+                return (None, None)
             targets = (trade.get_custom_data(TAKE_PROFIT_KEY), trade.get_custom_data(STOP_LOSS_KEY))
             if targets == (None, None):
                 return targets
             cache[key] = targets
         return targets
 
+    def _targets_cache(self) -> dict[tuple, tuple[float | None, float | None]]:
+        return self.__dict__.setdefault("_session_targets", {})
+
     def order_filled(
         self, pair: str, trade: Trade, order: Any, current_time: datetime, **kwargs: Any
     ) -> None:
         """Remember the entry session's take-profit and stop-loss, then tell the plugins."""
+        key = (trade.id, trade.pair, trade.open_date_utc)
         if order.ft_order_side == trade.entry_side:
             if self.session_targets(trade) == (None, None):
-                record_session_targets(trade, self.last_candle(pair))
+                targets = session_targets_of(self.last_candle(pair))
+                if targets != (None, None):
+                    self._targets_cache()[key] = targets
+                    if self.runmode in LIVE_RUNMODES:
+                        store_session_targets(trade, targets)
         elif not trade.is_open or order.safe_amount >= trade.amount:
-            self.__dict__.get("_session_targets", {}).pop(
-                (trade.id, trade.pair, trade.open_date_utc), None
-            )
+            self._targets_cache().pop(key, None)
         super().order_filled(pair, trade, order, current_time, **kwargs)
 
     def custom_roi(
@@ -280,17 +287,22 @@ class FlashStrategy(FlashSignalsMixin, AgentStrategy):
         return None
 
 
-def record_session_targets(trade: Trade, candle: dict[str, Any]) -> None:
-    """Store the signal candle's session take-profit and stop-loss (bps) on the trade."""
-    for key, column in (
-        (TAKE_PROFIT_KEY, "session_take_profit_bps"),
-        (STOP_LOSS_KEY, "session_stop_loss_bps"),
-    ):
+def session_targets_of(candle: Mapping[str, Any]) -> tuple[float | None, float | None]:
+    """The signal candle's session (take-profit, stop-loss) in bps; ``None`` where unusable."""
+    targets = []
+    for column in ("session_take_profit_bps", "session_stop_loss_bps"):
         try:
             value = float(candle.get(column))
         except (TypeError, ValueError):
-            continue
-        if math.isfinite(value) and value > 0:
+            value = math.nan
+        targets.append(value if math.isfinite(value) and value > 0 else None)
+    return targets[0], targets[1]
+
+
+def store_session_targets(trade: Trade, targets: tuple[float | None, float | None]) -> None:
+    """Keep the session targets on the trade as custom data (survives a restart)."""
+    for key, value in zip((TAKE_PROFIT_KEY, STOP_LOSS_KEY), targets, strict=True):
+        if value is not None:
             trade.set_custom_data(key, value)
 
 
@@ -299,21 +311,13 @@ def tighter_stop(
 ) -> float | None:
     """Combine the base stop (a distance from ``current_rate``) with a candidate stop price.
 
-    Returns the distance of the higher of the two stop prices (long side) and remembers it on
-    the trade (``STOP_RATE_KEY``, as the base class does), so the stop only ever moves up.
-    A positive base distance already includes the remembered stop; otherwise (no base stop,
-    or a stop at or above the rate) the remembered stop is read back.
+    Returns the distance of the higher of the two stop prices (long side). A positive base
+    distance already includes the trade's current stop (see :func:`current_stop`); otherwise
+    (no base stop, or a stop at or above the rate) the current stop is the floor, so the
+    stop only ever moves up.
     """
     if not (math.isfinite(candidate_rate) and candidate_rate > 0):
         return base
-    if base is not None and base > 0:
-        floor = current_rate * (1 - base)
-    else:
-        previous = trade.get_custom_data(STOP_RATE_KEY)
-        floor = float(previous) if previous is not None else None
-    if floor is None or candidate_rate > floor:
-        trade.set_custom_data(STOP_RATE_KEY, candidate_rate)
-        rate = candidate_rate
-    else:
-        rate = floor
+    floor = current_rate * (1 - base) if base is not None and base > 0 else current_stop(trade)
+    rate = candidate_rate if floor is None or candidate_rate > floor else floor
     return stoploss_from_absolute(rate, current_rate, is_short=trade.is_short)
