@@ -18,6 +18,8 @@ from typing import Any
 import pluggy
 from pandas import DataFrame
 
+from plugins.analyzed import AnalyzedCandles
+
 PROJECT_NAME = "trading_agent"
 ENTRY_POINT_GROUP = "trading_agent.plugins"
 
@@ -88,13 +90,18 @@ def bot_start(config: Mapping[str, Any], runmode: str, notify: Notifier) -> None
 
 @hookspec
 def bot_loop(
-    current_time: datetime, analyzed: Mapping[str, DataFrame], open_trades: Sequence[TradeSnapshot]
+    current_time: datetime,
+    analyzed: Mapping[str, AnalyzedCandles],
+    open_trades: Sequence[TradeSnapshot],
 ) -> None:
     """Run once at the start of every bot iteration (Freqtrade's ``bot_loop_start``).
 
-    ``analyzed`` maps each whitelisted pair to its latest analysed dataframe (may
-    be empty early on). Implementations must return quickly: slow work belongs on
-    a background worker started in :func:`bot_start`.
+    ``analyzed`` maps each whitelisted pair to its analysed candles known at
+    ``current_time`` (:class:`plugins.analyzed.AnalyzedCandles`: ``frame()``,
+    ``column(name)``, ``last()``; may hold no rows early on). In backtests it wraps one
+    frame for the whole run and only its bound moves, so a plugin can keep per-frame
+    arrays (``source_frame()``) and read one row per candle. Implementations must return
+    quickly: slow work belongs on a background worker started in :func:`bot_start`.
     Combining: every implementation is called; an exception is logged and the
     loop goes on.
     """

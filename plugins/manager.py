@@ -30,6 +30,7 @@ import pluggy
 from pydantic import ValidationError
 
 from plugins import hookspecs
+from plugins.analyzed import AnalyzedCandles
 from plugins.base import Plugin
 from plugins.hookspecs import (
     ENTRY_POINT_GROUP,
@@ -296,7 +297,7 @@ class AgentPlugins:
     def bot_loop(
         self,
         current_time: datetime,
-        analyzed: Mapping[str, pd.DataFrame],
+        analyzed: Mapping[str, AnalyzedCandles],
         open_trades: Sequence[TradeSnapshot],
     ) -> None:
         """Run every plugin's per-iteration work; failures are logged, the loop goes on."""

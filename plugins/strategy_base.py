@@ -18,12 +18,14 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
+import numpy as np
 from freqtrade.enums import RunMode
+from freqtrade.exchange import timeframe_to_seconds
 from freqtrade.persistence import Trade
 from freqtrade.strategy import IStrategy, stoploss_from_absolute
 from pandas import DataFrame
 
-from plugins.candle_view import last_candle_view
+from plugins.analyzed import AnalyzedCandles, closed_rows, date_ticks
 from plugins.hookspecs import TradeSnapshot
 from plugins.manager import AgentPlugins, load_risk_limits
 from plugins.risk_limits import (
@@ -37,6 +39,8 @@ from plugins.risk_limits import (
 logger = logging.getLogger(__name__)
 
 LIVE_RUNMODES = frozenset({RunMode.LIVE.value, RunMode.DRY_RUN.value})
+#: Run modes that replay one analysed frame per pair over a whole period.
+BACKTEST_RUNMODES = frozenset({RunMode.BACKTEST.value, RunMode.HYPEROPT.value})
 #: JWT secrets that ship in Freqtrade's templates and schema: anyone could forge a login.
 PUBLIC_JWT_SECRETS = frozenset(
     {"super-secret", "somethingrandom", "somethingRandomSomethingRandom123"}
@@ -151,6 +155,7 @@ class AgentStrategy(IStrategy):
         state.pop("_notified", None)
         state.pop("_notify_lock", None)
         state.pop("_candles", None)
+        state.pop("_kept_frames", None)
         return state
 
     @property
@@ -221,6 +226,56 @@ class AgentStrategy(IStrategy):
         """Join every plugin's indicator columns onto ``dataframe``."""
         return self.agent.add_indicators(dataframe, metadata["pair"], self.timeframe, self.runmode)
 
+    def keep_analysed(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
+        """Remember the fully analysed frame of a pair for the per-candle work; returns it.
+
+        Call it on the frame ``populate_exit_trend`` returns. In backtests and hyperopt,
+        Freqtrade keeps that very frame for the whole run and hands callbacks a fresh slice
+        of it on every call; with the frame kept, ``bot_loop`` and the callbacks read the
+        rows known at their ``current_time`` instead (see :meth:`analyzed_candles`). Does
+        nothing in other run modes.
+        """
+        if self.runmode in BACKTEST_RUNMODES and "date" in dataframe.columns:
+            kept: dict[str, _KeptFrame] = self.__dict__.setdefault("_kept_frames", {})
+            kept[metadata["pair"]] = _KeptFrame(dataframe, date_ticks(dataframe))
+        return dataframe
+
+    def analyzed_candles(self, pair: str, current_time: datetime | None) -> AnalyzedCandles:
+        """The analysed candles of ``pair`` known at ``current_time``.
+
+        Backtests with a kept frame (:meth:`keep_analysed`): the frame bounded at the
+        candles closed by ``current_time``, once it is confirmed to be the frame Freqtrade
+        analyses from (its slices share the frame's memory); otherwise Freqtrade's
+        ``dp.get_analyzed_dataframe``.
+        """
+        kept = self.__dict__.get("_kept_frames", {}).get(pair)
+        if kept is not None and current_time is not None and self._confirmed(pair, kept):
+            end = closed_rows(kept.ticks, current_time, self._timeframe)
+            return AnalyzedCandles(kept.frame, end)
+        dataframe, _ = self.dp.get_analyzed_dataframe(pair, self.timeframe)
+        return AnalyzedCandles(dataframe)
+
+    @property
+    def _timeframe(self) -> timedelta:
+        return timedelta(seconds=timeframe_to_seconds(self.timeframe))
+
+    def _confirmed(self, pair: str, kept: _KeptFrame) -> bool:
+        """Is ``kept`` the frame behind Freqtrade's slices? Checked once per kept frame."""
+        if kept.confirmed is None:
+            dataframe, _ = self.dp.get_analyzed_dataframe(pair, self.timeframe)
+            if dataframe.empty:
+                return False  # nothing sliced yet: ask again next time, read Freqtrade's
+            kept.confirmed = "close" in dataframe.columns and np.shares_memory(
+                dataframe["close"].to_numpy(), kept.frame["close"].to_numpy()
+            )
+            if not kept.confirmed:
+                logger.warning(
+                    "%s: the frame kept by keep_analysed is not the one Freqtrade analyses "
+                    "from; reading Freqtrade's slices instead",
+                    pair,
+                )
+        return kept.confirmed
+
     def last_candle(self, pair: str, current_time: datetime | None = None) -> Mapping[str, Any]:
         """The last analysed candle of ``pair`` as a lazy read-only mapping (empty if none).
 
@@ -236,8 +291,7 @@ class AgentStrategy(IStrategy):
             hit = cache.get(pair)
             if hit is not None and hit[0] == current_time:
                 return hit[1]
-        dataframe, _ = self.dp.get_analyzed_dataframe(pair, self.timeframe)
-        view = last_candle_view(dataframe)
+        view = self.analyzed_candles(pair, current_time).last()
         if current_time is not None:
             cache[pair] = (current_time, view)
         return view
@@ -275,10 +329,7 @@ class AgentStrategy(IStrategy):
         agent = self.agent
         if not agent.implements("bot_loop"):
             return
-        analyzed = {}
-        for pair in self._whitelist():
-            dataframe, _ = self.dp.get_analyzed_dataframe(pair, self.timeframe)
-            analyzed[pair] = dataframe
+        analyzed = {pair: self.analyzed_candles(pair, current_time) for pair in self._whitelist()}
         open_trades = [trade_snapshot(t) for t in stored_trades(is_open=True)]
         agent.bot_loop(current_time, analyzed, open_trades)
 
@@ -466,6 +517,17 @@ class AgentStrategy(IStrategy):
         )
         if closes:
             self.agent.trade_closed(trade=snapshot, current_time=current_time)
+
+
+class _KeptFrame:
+    """An analysed frame kept for a backtest, its open times, and whether it is confirmed."""
+
+    __slots__ = ("confirmed", "frame", "ticks")
+
+    def __init__(self, frame: DataFrame, ticks: np.ndarray) -> None:
+        self.frame = frame
+        self.ticks = ticks
+        self.confirmed: bool | None = None
 
 
 def _finite(value: Any, default: float) -> float:

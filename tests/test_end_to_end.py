@@ -201,8 +201,23 @@ def test_offline_journey_with_overseer_and_restart(tmp_path: Path, binance_dir: 
                 entered = api("/forceenter", "POST", {"pair": "BTC/USDT"})
                 trade_id = entered["trade_id"]
                 trade = api.wait_filled(trade_id)
-                # stake: 100 proposed x overseer 0.8 x signal/session factors, within limits
-                assert 0 < trade["stake_amount"] <= 100.0 * 0.8 + 1e-6
+                # stake: 100 proposed x signal strength x session factor x overseer 0.8 (the
+                # account is large: no clamp), from the last candle at entry (or the one
+                # before, should a candle close between the entry and this read)
+                got = api("/pair_candles?pair=BTC/USDT&timeframe=5m&limit=3")
+                rows = [dict(zip(got["columns"], row, strict=True)) for row in got["data"]]
+                expected = [
+                    100.0
+                    * min(row["signal_strength"], 1.0)
+                    * row["session_position_size_factor"]
+                    * 0.8
+                    for row in rows[-2:]
+                ]
+                # (the filled amount is rounded to the market's amount step)
+                assert any(trade["stake_amount"] == pytest.approx(e, rel=2e-3) for e in expected), (
+                    trade["stake_amount"],
+                    expected,
+                )
                 assert trade["amount"] * trade["open_rate"] == pytest.approx(
                     trade["stake_amount"], rel=1e-3
                 )

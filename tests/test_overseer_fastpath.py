@@ -58,17 +58,19 @@ import talib
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from plugins.analyzed import AnalyzedCandles
 from plugins.hookspecs import TradeSnapshot
 from plugins.llm_overseer.columns import vol_ratio_column, vol_ratio_series
 from plugins.llm_overseer.context import (
     VOL_WINDOW,
     LayoutCache,
     build_features,
+    closed_in,
     closed_span,
-    core_columns,
+    core_arrays,
     core_features,
-    core_from_column,
-    last_closed,
+    core_from_arrays,
+    epoch_ns,
     median_of,
     session_of,
     vol_stats,
@@ -144,9 +146,16 @@ def _digest(items: list[Any]) -> str:
 
 
 def simulate(
-    overseer: Overseer, frames: dict[str, pd.DataFrame], after_loop: Callable | None = None
+    overseer: Overseer,
+    frames: dict[str, pd.DataFrame],
+    after_loop: Callable | None = None,
+    whole: bool = False,
 ) -> list[tuple]:
-    """Step the overseer through the candles like a backtest; return the advice sequence."""
+    """Step the overseer through the candles like a backtest; return the advice sequence.
+
+    ``whole``: hand in the whole frame bounded at the known rows (``AnalyzedCandles``, as
+    the strategies do in backtests) instead of a slice of the last rows.
+    """
     dates = {p: df["date"] for p, df in frames.items()}
     closes = {p: df["close"].to_numpy(dtype=float) for p, df in frames.items()}
     trades: dict[str, TradeSnapshot] = {}
@@ -162,7 +171,10 @@ def simulate(
         for pair, df in frames.items():
             end = int(dates[pair].searchsorted(now_ts))  # rows before `now` have closed
             stop = end + 1 if k % 7 == 3 else end  # sometimes include the unclosed candle
-            analyzed[pair] = df.iloc[max(0, end - HISTORY) : stop]
+            if whole:
+                analyzed[pair] = AnalyzedCandles(df, stop)
+            else:
+                analyzed[pair] = df.iloc[max(0, end - HISTORY) : stop]
             last_close[pair] = float(closes[pair][end - 1])
         open_trades = list(trades.values())
         overseer.on_loop(now, analyzed, open_trades)
@@ -221,10 +233,10 @@ def simulate(
     return records
 
 
-def run_rules(frames: dict[str, pd.DataFrame]) -> list[tuple]:
+def run_rules(frames: dict[str, pd.DataFrame], whole: bool = False) -> list[tuple]:
     """Rules mode in a backtest: the advice sequence."""
     ov = Overseer(_settings(mode="rules"), config={"timeframe": "5m"}, runmode="backtest")
-    return simulate(ov, frames)
+    return simulate(ov, frames, whole=whole)
 
 
 def run_journal(frames: dict[str, pd.DataFrame], journal: Path) -> tuple[list[tuple], list]:
@@ -343,6 +355,8 @@ def test_rules_and_replay_decisions_match_the_original_implementation(frames, tm
         assert needle in reasons, needle
     assert any(len(r) == 3 and r[2] is not None for r in rules)  # an exit was requested
     assert _digest(rules) == EXPECTED_RULES
+    # whole frames bounded at the known rows (the strategies' backtest input): same advice
+    assert run_rules(frames, whole=True) == rules
     advice, rows = run_journal(frames, journal)
     assert advice == rules
     assert len(rows) > 1000
@@ -426,25 +440,20 @@ def _dates_frame(unit: str, tz: str | None, rows: int = 40) -> pd.DataFrame:
 
 
 @pytest.mark.parametrize(("unit", "tz"), [("ns", "UTC"), ("us", "UTC"), ("ms", None)])
-def test_last_closed_agrees_with_the_binary_search(unit, tz) -> None:
+def test_closed_rows_agree_with_the_dataframe_search(unit, tz) -> None:
     df = _dates_frame(unit, tz)
     tf = timedelta(minutes=5)
     first = pd.Timestamp("2024-03-01", tz="UTC").to_pydatetime()
-    cols = core_columns(df.columns)
-    assert cols is not None
+    arrays = core_arrays(df)
+    assert arrays is not None
     for minutes in (-5, 0, 4, 5, 7, 60, 195, 200, 205, 400):
         now = first + timedelta(minutes=minutes)
-        n, last = closed_span(df, now, tf)
-        expected = (n, last.value if last is not None else None)
+        n, _ = closed_span(df, now, tf)
         # rows opening at or before now - 5m have closed: the candle opening at `now` has not
         assert n == max(0, min(len(df), minutes // 5)), (unit, minutes)
-        assert last_closed(df, cols.date, now, tf) == expected
-        assert last_closed(df, cols.date, now, None) == closed_span_ns(df, now, None)
-
-
-def closed_span_ns(df: pd.DataFrame, now, tf) -> tuple[int, int | None]:
-    n, last = closed_span(df, now, tf)
-    return n, (last.value if last is not None else None)
+        assert closed_in(arrays, len(df), epoch_ns(now), tf) == n
+        # rows at or past `end` are never counted, even when closed
+        assert closed_in(arrays, 10, epoch_ns(now), tf) == min(n, 10)
 
 
 def test_core_features_equal_the_full_features(plain_frames) -> None:
@@ -457,13 +466,10 @@ def test_core_features_equal_the_full_features(plain_frames) -> None:
     seen_patterns = 0
     for pair, df in plain_frames.items():
         wide = column_frames[pair]
-        cols = core_columns(wide.columns, vol_ratio_column(settings.context_candles))
-        assert cols is not None and cols.vol_ratio is not None
+        arrays = core_arrays(wide, vol_ratio_column(settings.context_candles))
+        assert arrays is not None and arrays.vol_ratio is not None
         for end in (*range(1, 60), *range(HISTORY, len(df), 11)):
-            part, wide_part = (
-                df.iloc[max(0, end - HISTORY) : end],
-                wide.iloc[max(0, end - HISTORY) : end],
-            )
+            part = df.iloc[max(0, end - HISTORY) : end]
             now = (df["date"].iloc[end - 1] + STEP).to_pydatetime()
             full = build_features(
                 pair,
@@ -474,9 +480,11 @@ def test_core_features_equal_the_full_features(plain_frames) -> None:
                 pattern_prefixes=settings.pattern_prefixes,
                 pattern_exclude_suffixes=settings.pattern_exclude_suffixes,
             )
-            n, last = last_closed(wide_part, cols.date, now, tf)
+            n, _ = closed_span(part, now, tf)
             core = core_features(pair, part, n, layouts)
-            fast = core_from_column(pair, wide_part, n, last, cols, layouts, timeframe=tf)
+            # the whole frame's arrays, bounded at the slice's end (as a backtest hands them)
+            n_wide = closed_in(arrays, end, epoch_ns(now), tf)
+            fast = core_from_arrays(pair, arrays, n_wide, layouts, timeframe=tf)
             if full is None:
                 assert core is None and fast is None
                 continue
@@ -499,11 +507,11 @@ def test_the_column_is_not_used_across_a_gap(plain_frames) -> None:
     wide = with_overseer_column(plain_frames)["BTC/USDC"]
     part = wide.iloc[2000:3000].drop(index=2900)  # synthetic: one candle missing
     now = (part["date"].iloc[-1] + STEP).to_pydatetime()
-    cols = core_columns(part.columns, vol_ratio_column(settings.context_candles))
+    arrays = core_arrays(part, vol_ratio_column(settings.context_candles))
     layouts = LayoutCache()
     tf = timedelta(minutes=5)
-    n, last = last_closed(part, cols.date, now, tf)
-    assert core_from_column("BTC/USDC", part, n, last, cols, layouts, timeframe=tf) is None
+    n = closed_in(arrays, len(part), epoch_ns(now), tf)
+    assert core_from_arrays("BTC/USDC", arrays, n, layouts, timeframe=tf) is None
     # the overseer then computes the window of the rows it was given, as it always did
     direct = core_features("BTC/USDC", part, n, layouts)
     plain = build_features(

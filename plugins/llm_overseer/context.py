@@ -279,29 +279,6 @@ class LayoutCache:
         return layout
 
 
-@dataclass(frozen=True, slots=True)
-class CoreColumns:
-    """Positions of the few columns the per-candle path reads."""
-
-    date: int
-    close: int
-    #: The precomputed volatility-ratio column (see :mod:`plugins.llm_overseer.columns`).
-    vol_ratio: int | None = None
-
-
-def core_columns(columns: pd.Index, vol_ratio_column: str | None = None) -> CoreColumns | None:
-    """Where ``date``, ``close`` (``None`` if either is missing) and the ratio column sit.
-
-    Label lookups only: cheaper on a new frame than comparing whole column sets.
-    """
-    date = _loc(columns, "date")
-    close = _loc(columns, "close")
-    if date is None or close is None:
-        return None
-    vol = _loc(columns, vol_ratio_column) if vol_ratio_column else None
-    return CoreColumns(date, close, vol)
-
-
 def _number(value: object) -> float | None:
     """``value`` as a finite float, or ``None``."""
     try:
@@ -375,39 +352,6 @@ def closed_span(
     n = int(np.searchsorted(ticks, limit, side="right"))
     last = pd.Timestamp(int(ticks[n - 1]), unit="ns", tz="UTC") if n else None
     return n, last
-
-
-def last_closed(
-    df: pd.DataFrame,
-    date_column: int,
-    current_time: datetime,
-    timeframe: timedelta | None,
-    now_ns: int | None = None,
-) -> tuple[int, int | None]:
-    """Closed rows of ``df`` and the open time (ns) of the last one, reading few cells.
-
-    ``date_column`` is the position of ``date``. Same answer as :func:`closed_span` for a
-    frame sorted by date: usually the last row (or the one before it) is the last closed
-    candle, which one or two cell reads confirm; anything else (unknown timeframe, odd date
-    types, a frame running further past ``current_time``) takes the binary search of
-    :func:`closed_span`.
-    """
-    n = len(df)
-    if n == 0:
-        return 0, None
-    if timeframe is not None:
-        limit = (epoch_ns(current_time) if now_ns is None else now_ns) - timeframe_ns(timeframe)
-        for row in (n - 1, n - 2):
-            if row < 0:
-                return 0, None
-            ts = df.iat[row, date_column]
-            if not isinstance(ts, pd.Timestamp):
-                break
-            value = ts.value  # nanoseconds whatever the unit; naive dates count as UTC
-            if value <= limit:
-                return row + 1, value
-    count, last = closed_span(df, current_time, timeframe)
-    return count, (last.value if last is not None else None)
 
 
 class CandleInputs(Protocol):
@@ -532,12 +476,42 @@ def core_features(
     )
 
 
-def core_from_column(
+@dataclass(frozen=True, slots=True)
+class CoreArrays:
+    """The columns the per-candle path reads, as arrays of one whole frame.
+
+    ``frame`` is kept so the arrays are reused exactly while the same frame object is
+    handed in again (a backtest hands in one frame per pair for the whole run).
+    """
+
+    frame: pd.DataFrame
+    ticks: np.ndarray  # open times, int64 epoch nanoseconds
+    close: np.ndarray  # float64
+    vol_ratio: np.ndarray | None  # the precomputed column (see plugins.llm_overseer.columns)
+
+
+def core_arrays(frame: pd.DataFrame, vol_ratio_column: str | None = None) -> CoreArrays | None:
+    """The arrays of ``frame`` the per-candle path reads (``None`` without date or close)."""
+    if "date" not in frame.columns or "close" not in frame.columns:
+        return None
+    dates = frame["date"]
+    if not isinstance(dates.dtype, pd.DatetimeTZDtype):
+        dates = pd.to_datetime(dates, utc=True)
+    vol = None
+    if vol_ratio_column and vol_ratio_column in frame.columns:
+        vol = frame[vol_ratio_column].to_numpy(dtype=float)
+    return CoreArrays(
+        frame=frame,
+        ticks=np.asarray(dates.array.as_unit("ns").asi8, dtype=np.int64),
+        close=frame["close"].to_numpy(dtype=float),
+        vol_ratio=vol,
+    )
+
+
+def core_from_arrays(
     pair: str,
-    df: pd.DataFrame,
+    arrays: CoreArrays,
     n_closed: int,
-    last_ns: int | None,
-    columns: CoreColumns,
     layouts: LayoutCache,
     *,
     timeframe: timedelta | None,
@@ -548,28 +522,22 @@ def core_from_column(
     """:func:`core_features` from the precomputed volatility-ratio column, reading 4 cells.
 
     The column's value at the last closed row stands for the window only when that row has a
-    full window of ``context_candles`` rows in ``df`` spanning exactly ``context_candles - 1``
+    full window of ``context_candles`` rows spanning exactly ``context_candles - 1``
     timeframes (consecutive candles, hence the very rows the column was computed from) and
     the value is finite (its window had only finite, positive closes). Otherwise ``None``:
     compute with :func:`core_features`.
     """
-    if (
-        columns.vol_ratio is None
-        or timeframe is None
-        or last_ns is None
-        or n_closed < context_candles
-    ):
+    if arrays.vol_ratio is None or timeframe is None or n_closed < context_candles:
         return None
     row = n_closed - 1
-    ratio = _number(df.iat[row, columns.vol_ratio])
-    if ratio is None:
+    ratio = float(arrays.vol_ratio[row])
+    if not math.isfinite(ratio):
         return None
-    start = df.iat[n_closed - context_candles, columns.date]
     span = (context_candles - 1) * timeframe_ns(timeframe)
-    if not isinstance(start, pd.Timestamp) or last_ns - start.value != span:
+    if int(arrays.ticks[row]) - int(arrays.ticks[n_closed - context_candles]) != span:
         return None
-    close = float(df.iat[row, columns.close])
-    back = float(df.iat[row - min(flash_window, context_candles - 1), columns.close])
+    close = float(arrays.close[row])
+    back = float(arrays.close[row - min(flash_window, context_candles - 1)])
     return CoreFeatures(
         pair=pair,
         close=close,
@@ -577,9 +545,15 @@ def core_from_column(
         vol_ratio=ratio,
         vol_regime=vol_regime(ratio, high_vol_ratio),
         n_closed=n_closed,
-        frame=df,
+        frame=arrays.frame,
         layouts=layouts,
     )
+
+
+def closed_in(arrays: CoreArrays, end: int, current_time_ns: int, timeframe: timedelta) -> int:
+    """How many of the first ``end`` rows had closed ``current_time_ns`` (binary search)."""
+    limit = current_time_ns - timeframe_ns(timeframe)
+    return int(np.searchsorted(arrays.ticks[:end], limit, side="right"))
 
 
 def build_features(

@@ -26,21 +26,24 @@ from typing import Any
 
 import pandas as pd
 
+from plugins.analyzed import AnalyzedCandles, as_candles
 from plugins.hookspecs import EntryVerdict, RiskAdvice, TradeSnapshot
 from plugins.llm_overseer.client import ModelCallError, ModelClient
 from plugins.llm_overseer.columns import vol_ratio_column
 from plugins.llm_overseer.context import (
+    CoreArrays,
     CoreFeatures,
     LayoutCache,
     PairFeatures,
     PortfolioState,
     TradeHistory,
     build_features,
-    core_columns,
+    closed_in,
+    closed_span,
+    core_arrays,
     core_features,
-    core_from_column,
+    core_from_arrays,
     epoch_ns,
-    last_closed,
 )
 from plugins.llm_overseer.decisions import (
     SCHEMA_NAMES,
@@ -197,7 +200,8 @@ class Overseer:
         # Per pair: column positions, and the core features of the last frame seen (reused
         # while the frame and its closed candles are unchanged, e.g. between candles live).
         self._layouts: dict[str, LayoutCache] = {}
-        self._core_cache: dict[str, tuple[tuple, CoreFeatures]] = {}
+        self._arrays: dict[str, CoreArrays] = {}
+        self._core_cache: dict[str, tuple[CoreArrays, int, CoreFeatures]] = {}
         # The precomputed column exists in backtests only (see the plugin's add_indicators).
         self._vol_ratio_column = None if self.live else vol_ratio_column(settings.context_candles)
         self.skipped_submissions = 0
@@ -269,10 +273,14 @@ class Overseer:
     def on_loop(
         self,
         now: datetime,
-        analyzed: Mapping[str, pd.DataFrame],
+        analyzed: Mapping[str, AnalyzedCandles | pd.DataFrame],
         open_trades: Sequence[TradeSnapshot],
     ) -> None:
-        """Update the context and start whatever decisions are due; returns at once."""
+        """Update the context and start whatever decisions are due; returns at once.
+
+        ``analyzed`` holds each pair's known candles (a plain dataframe counts as wholly
+        known).
+        """
         now = _aware(now)
         if self.mode == "off":
             return
@@ -284,10 +292,12 @@ class Overseer:
             self.scheduler.request_escalation(*self._escalations.popleft())
         now_ns = epoch_ns(now)
         cores: dict[str, CoreFeatures] = {}
-        for pair, df in analyzed.items():
+        candles: dict[str, AnalyzedCandles] = {}
+        for pair, value in analyzed.items():
             if pair not in self._aliases:
                 self._aliases[pair] = f"asset_{len(self._aliases) + 1}"
-            core = self._core(pair, df, now, now_ns)
+            candles[pair] = known = as_candles(value)
+            core = self._core(pair, known, now, now_ns)
             if core is not None:
                 cores[pair] = core
         portfolio = self.history.state(now, open_trades, cores)
@@ -299,7 +309,7 @@ class Overseer:
                 if due.tier == 3:
                     # Emergencies get the rules' protection at once; the model refines it.
                     self._apply_all(rules_proposals(core, portfolio, self.settings), now, None)
-                self._submit(due, core, analyzed[pair], portfolio, now)
+                self._submit(due, core, candles[pair].frame(), portfolio, now)
             else:
                 if due.tier >= 2:
                     self._announce_escalation(due, "rules")
@@ -313,24 +323,35 @@ class Overseer:
             self._layouts[pair] = cache
         return cache
 
+    def _core_arrays(self, pair: str, candles: AnalyzedCandles) -> CoreArrays | None:
+        """The pair's column arrays, taken once per frame object (once per backtest)."""
+        frame = candles.source_frame()
+        arrays = self._arrays.get(pair)
+        if arrays is None or arrays.frame is not frame:
+            arrays = core_arrays(frame, self._vol_ratio_column)
+            if arrays is None:
+                return None
+            self._arrays[pair] = arrays
+        return arrays
+
     def _core(
-        self, pair: str, df: pd.DataFrame | None, now: datetime, now_ns: int
+        self, pair: str, candles: AnalyzedCandles, now: datetime, now_ns: int
     ) -> CoreFeatures | None:
         """The pair's per-candle features at ``now`` (cached while its closed rows repeat)."""
-        if df is None or len(df) == 0:
+        if len(candles) == 0:
             return None
-        cols = core_columns(df.columns, self._vol_ratio_column)
-        if cols is None:
+        arrays = self._core_arrays(pair, candles)
+        if arrays is None:
             return None
-        n, last = last_closed(df, cols.date, now, self.timeframe, now_ns)
+        if self.timeframe is None:
+            n = closed_span(candles.frame(), now, None)[0]
+        else:
+            n = closed_in(arrays, candles.end, now_ns, self.timeframe)
         if n == 0:
             return None
-        # id + length + last closed candle identify the closed part of the frame (a new
-        # frame reusing a freed id differs in its last candle).
-        key = (id(df), len(df), n, last)
         cached = self._core_cache.get(pair)
-        if cached is not None and cached[0] == key:
-            return cached[1]
+        if cached is not None and cached[0] is arrays and cached[1] == n:
+            return cached[2]
         esc = self.settings.escalation
         args = {
             "context_candles": self.settings.context_candles,
@@ -339,11 +360,11 @@ class Overseer:
         }
         layouts = self._layout_cache(pair)
         # Backtests: cells of the column precomputed in add_indicators; else the window.
-        core = core_from_column(pair, df, n, last, cols, layouts, timeframe=self.timeframe, **args)
+        core = core_from_arrays(pair, arrays, n, layouts, timeframe=self.timeframe, **args)
         if core is None:
-            core = core_features(pair, df, n, layouts, **args)
+            core = core_features(pair, arrays.frame, n, layouts, **args)
         if core is not None:
-            self._core_cache[pair] = (key, core)
+            self._core_cache[pair] = (arrays, n, core)
         return core
 
     def _full_features(

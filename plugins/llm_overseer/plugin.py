@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 
 from pandas import DataFrame
 
+from plugins.analyzed import AnalyzedCandles
 from plugins.base import Plugin
 from plugins.hookspecs import EntryVerdict, Notifier, RiskAdvice, TradeSnapshot, hookimpl
 from plugins.llm_overseer.columns import vol_ratio_column, vol_ratio_series
@@ -77,7 +78,7 @@ class OverseerPlugin(Plugin):
     def bot_loop(
         self,
         current_time: datetime,
-        analyzed: Mapping[str, DataFrame],
+        analyzed: Mapping[str, AnalyzedCandles],
         open_trades: Sequence[TradeSnapshot],
     ) -> None:
         """Update the context and schedule due decisions (returns at once)."""

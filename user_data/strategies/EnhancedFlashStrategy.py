@@ -383,4 +383,4 @@ class EnhancedFlashStrategy(FlashSignalsMixin, AgentStrategy):
             default="",
         )
         dataframe["exit_tag"] = pd.Series(reason, index=dataframe.index).replace("", None)
-        return dataframe
+        return self.keep_analysed(dataframe, metadata)

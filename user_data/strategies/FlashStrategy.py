@@ -185,7 +185,7 @@ class FlashStrategy(FlashSignalsMixin, AgentStrategy):
         dataframe["exit_tag"] = pd.Series("flash_reversal", index=dataframe.index).where(
             exit_, None
         )
-        return dataframe
+        return self.keep_analysed(dataframe, metadata)
 
     # -- trade callbacks ----------------------------------------------------------------------
 

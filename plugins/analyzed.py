@@ -1,0 +1,126 @@
+"""The analysed candles of one pair that are known at a moment: a frame and a row bound.
+
+Freqtrade hands a backtest's callbacks a fresh slice of the analysed dataframe on every call
+(``dp.get_analyzed_dataframe``): tens of microseconds per pair and candle, most of a
+per-candle budget. :class:`AnalyzedCandles` instead pairs one whole analysed frame with the
+number of leading rows that are known (``end``): a backtest keeps the same frame for the
+whole run and only ``end`` moves, so column arrays are taken once and every per-candle read
+is an array lookup. Rows at or after ``end`` are never exposed: every accessor stops there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from plugins.candle_view import CandleView
+
+
+class AnalyzedCandles:
+    """Rows ``[0, end)`` of an analysed dataframe: the candles known at one moment."""
+
+    __slots__ = ("_end", "_frame", "_window")
+
+    def __init__(self, frame: pd.DataFrame, end: int | None = None) -> None:
+        rows = len(frame)
+        end = rows if end is None else int(end)
+        if not 0 <= end <= rows:
+            raise ValueError(f"end {end} outside a frame of {rows} rows")
+        self._frame = frame
+        self._end = end
+        self._window: pd.DataFrame | None = None
+
+    @property
+    def end(self) -> int:
+        """Number of known rows (the last known candle is row ``end - 1``)."""
+        return self._end
+
+    def __len__(self) -> int:
+        return self._end
+
+    @property
+    def columns(self) -> pd.Index:
+        """The frame's column names."""
+        return self._frame.columns
+
+    def same_frame(self, other: AnalyzedCandles) -> bool:
+        """True when both hold the very same frame object (possibly different ``end``)."""
+        return self._frame is other._frame
+
+    def column(self, name: str) -> np.ndarray:
+        """The known values of column ``name`` as a read-only NumPy array (a view if possible).
+
+        Raises ``KeyError`` naming the column when the frame has no such column.
+        """
+        if name not in self._frame.columns:
+            raise KeyError(name)
+        values = self._frame[name].to_numpy()[: self._end]
+        values = values.view()
+        values.flags.writeable = False
+        return values
+
+    def frame(self) -> pd.DataFrame:
+        """The known rows as a dataframe (sliced once, then kept)."""
+        if self._window is None:
+            if self._end == len(self._frame):
+                self._window = self._frame
+            else:
+                self._window = self._frame.iloc[: self._end]
+        return self._window
+
+    def source_frame(self) -> pd.DataFrame:
+        """The whole underlying frame, which may run past ``end`` (backtests).
+
+        For callers that index rows by position and read only rows below ``end`` (e.g. to
+        keep column arrays of one frame for a whole backtest); anything else uses
+        :meth:`frame`, :meth:`column` or :meth:`last`.
+        """
+        return self._frame
+
+    def last(self) -> Mapping[str, Any]:
+        """The last known candle as a lazy read-only mapping (an empty dict for no rows)."""
+        if self._end == 0:
+            return {}
+        return CandleView(self._frame, self._end - 1)
+
+    def __repr__(self) -> str:
+        return f"AnalyzedCandles(rows={self._end} of {len(self._frame)})"
+
+
+def as_candles(value: AnalyzedCandles | pd.DataFrame | None) -> AnalyzedCandles:
+    """``value`` as :class:`AnalyzedCandles` (a dataframe counts as wholly known)."""
+    if isinstance(value, AnalyzedCandles):
+        return value
+    if value is None:
+        return AnalyzedCandles(pd.DataFrame())
+    if isinstance(value, pd.DataFrame):
+        return AnalyzedCandles(value)
+    raise TypeError(f"expected AnalyzedCandles or a DataFrame, got {type(value).__name__}")
+
+
+def date_ticks(frame: pd.DataFrame) -> np.ndarray:
+    """The ``date`` column as int64 nanoseconds since the epoch (UTC; naive counts as UTC).
+
+    Raises ``KeyError`` when the frame has no ``date`` column.
+    """
+    dates = frame["date"]
+    if not isinstance(dates.dtype, pd.DatetimeTZDtype):
+        dates = pd.to_datetime(dates, utc=True)
+    return np.asarray(dates.array.as_unit("ns").asi8, dtype=np.int64)
+
+
+def closed_rows(ticks: np.ndarray, current_time: datetime, timeframe: timedelta) -> int:
+    """How many leading rows (open times ``ticks``, sorted) had closed by ``current_time``.
+
+    A candle opening at ``t`` closes at ``t + timeframe``; one that closes exactly at
+    ``current_time`` is known.
+    """
+    now = pd.Timestamp(current_time)
+    if now.tzinfo is None:
+        now = now.tz_localize("UTC")
+    limit = now.value - pd.Timedelta(timeframe).value
+    return int(np.searchsorted(ticks, limit, side="right"))
