@@ -11,7 +11,7 @@ is an array lookup. Rows at or after ``end`` are never exposed: every accessor s
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -23,15 +23,19 @@ from plugins.candle_view import CandleView
 class AnalyzedCandles:
     """Rows ``[0, end)`` of an analysed dataframe: the candles known at one moment."""
 
-    __slots__ = ("_end", "_frame", "_window")
+    __slots__ = ("_end", "_frame", "_readers", "_window")
 
-    def __init__(self, frame: pd.DataFrame, end: int | None = None) -> None:
+    def __init__(
+        self, frame: pd.DataFrame, end: int | None = None, readers: dict[str, Any] | None = None
+    ) -> None:
+        """``readers``: a cache of column readers shared by every bound of ``frame``."""
         rows = len(frame)
         end = rows if end is None else int(end)
         if not 0 <= end <= rows:
             raise ValueError(f"end {end} outside a frame of {rows} rows")
         self._frame = frame
         self._end = end
+        self._readers = {} if readers is None else readers
         self._window: pd.DataFrame | None = None
 
     @property
@@ -85,7 +89,7 @@ class AnalyzedCandles:
         """The last known candle as a lazy read-only mapping (an empty dict for no rows)."""
         if self._end == 0:
             return {}
-        return CandleView(self._frame, self._end - 1)
+        return CandleView(self._frame, self._end - 1, self._readers)
 
     def __repr__(self) -> str:
         return f"AnalyzedCandles(rows={self._end} of {len(self._frame)})"
@@ -113,14 +117,17 @@ def date_ticks(frame: pd.DataFrame) -> np.ndarray:
     return np.asarray(dates.array.as_unit("ns").asi8, dtype=np.int64)
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
 def closed_rows(ticks: np.ndarray, current_time: datetime, timeframe: timedelta) -> int:
     """How many leading rows (open times ``ticks``, sorted) had closed by ``current_time``.
 
     A candle opening at ``t`` closes at ``t + timeframe``; one that closes exactly at
-    ``current_time`` is known.
+    ``current_time`` is known. A naive ``current_time`` counts as UTC.
     """
-    now = pd.Timestamp(current_time)
-    if now.tzinfo is None:
-        now = now.tz_localize("UTC")
-    limit = now.value - pd.Timedelta(timeframe).value
+    if current_time.tzinfo is None:
+        current_time = current_time.replace(tzinfo=UTC)
+    limit = (current_time - timeframe - _EPOCH) // _MICROSECOND * 1000
     return int(np.searchsorted(ticks, limit, side="right"))

@@ -251,7 +251,7 @@ class AgentStrategy(IStrategy):
         kept = self.__dict__.get("_kept_frames", {}).get(pair)
         if kept is not None and current_time is not None and self._confirmed(pair, kept):
             end = closed_rows(kept.ticks, current_time, self._timeframe)
-            return AnalyzedCandles(kept.frame, end)
+            return AnalyzedCandles(kept.frame, end, kept.readers)
         dataframe, _ = self.dp.get_analyzed_dataframe(pair, self.timeframe)
         return AnalyzedCandles(dataframe)
 
@@ -522,12 +522,13 @@ class AgentStrategy(IStrategy):
 class _KeptFrame:
     """An analysed frame kept for a backtest, its open times, and whether it is confirmed."""
 
-    __slots__ = ("confirmed", "frame", "ticks")
+    __slots__ = ("confirmed", "frame", "readers", "ticks")
 
     def __init__(self, frame: DataFrame, ticks: np.ndarray) -> None:
         self.frame = frame
         self.ticks = ticks
         self.confirmed: bool | None = None
+        self.readers: dict[str, Any] = {}  # column readers shared by every bound
 
 
 def _finite(value: Any, default: float) -> float:

@@ -228,3 +228,20 @@ def test_in_a_freqtrade_backtest_callbacks_read_freqtrades_last_candle(
     assert len(checks) > 50, json.dumps(checks[:5])
     assert {c[0] for c in checks} == {"same"}
     assert {c[1] for c in checks} == {"True"}  # the kept frame was confirmed and used
+
+
+def test_shared_column_readers_give_what_series_iat_gives() -> None:
+    frame = synthetic_frame(5)
+    frame["count"] = np.arange(5, dtype=np.int64)
+    frame["flag"] = frame["count"] % 2 == 0
+    frame["tag"] = pd.Series(["a", None, "c", "d", None], dtype=object)
+    frame["text"] = pd.Series(["x", "y", None, "z", "w"], dtype="string")
+    readers: dict = {}
+    for end in (2, 3, 5):  # later bounds of the same frame reuse the readers
+        last = AnalyzedCandles(frame, end, readers).last()
+        for column in frame.columns:
+            expected = frame[column].iat[end - 1]
+            got = last[column]
+            assert type(got) is type(expected), column
+            assert (pd.isna(got) and pd.isna(expected)) or got == expected, column
+    assert set(readers) == set(frame.columns)

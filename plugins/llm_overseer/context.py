@@ -385,6 +385,7 @@ class CoreFeatures:
     """
 
     __slots__ = (
+        "_arrays",
         "_frame",
         "_layouts",
         "_patterns",
@@ -406,6 +407,7 @@ class CoreFeatures:
         n_closed: int,
         frame: pd.DataFrame,
         layouts: LayoutCache,
+        arrays: CoreArrays | None = None,
     ) -> None:
         self.pair = pair
         self.close = close
@@ -415,6 +417,7 @@ class CoreFeatures:
         self.n_closed = n_closed
         self._frame = frame
         self._layouts = layouts
+        self._arrays = arrays
         self._patterns: dict[str, int] | None = None
 
     @property
@@ -423,7 +426,11 @@ class CoreFeatures:
         if self._patterns is None:
             # Idempotent: the bot's thread and the worker may both read it at once.
             layout = self._layouts.get(self._frame.columns)
-            self._patterns = read_patterns(self._frame, self.n_closed - 1, layout.patterns)
+            arrays = self._arrays
+            if arrays is not None and arrays.moving and arrays.frame is self._frame:
+                self._patterns = arrays.patterns_at(self.n_closed - 1, layout.patterns)
+            else:
+                self._patterns = read_patterns(self._frame, self.n_closed - 1, layout.patterns)
         return self._patterns
 
     def __repr__(self) -> str:
@@ -448,6 +455,7 @@ def core_features(
     context_candles: int = 300,
     high_vol_ratio: float = 1.8,
     flash_window: int = 3,
+    arrays: CoreArrays | None = None,
 ) -> CoreFeatures | None:
     """The per-candle values of ``pair`` from the first ``n_closed`` (closed) rows of ``df``.
 
@@ -473,21 +481,42 @@ def core_features(
         n_closed=n_closed,
         frame=df,
         layouts=layouts,
+        arrays=arrays,
     )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class CoreArrays:
     """The columns the per-candle path reads, as arrays of one whole frame.
 
     ``frame`` is kept so the arrays are reused exactly while the same frame object is
     handed in again (a backtest hands in one frame per pair for the whole run).
+    ``moving`` is set once the same frame was read at a later row: only then do the
+    pattern reads pay for a matrix of every pattern column (one row per candle after).
     """
 
     frame: pd.DataFrame
     ticks: np.ndarray  # open times, int64 epoch nanoseconds
     close: np.ndarray  # float64
     vol_ratio: np.ndarray | None  # the precomputed column (see plugins.llm_overseer.columns)
+    moving: bool = False
+    _pattern_matrices: dict[tuple, np.ndarray] = field(default_factory=dict)
+
+    def patterns_at(self, row: int, patterns: Sequence[tuple[str, int]]) -> dict[str, int]:
+        """:func:`read_patterns` at ``row``, from a matrix of the pattern columns built once."""
+        key = tuple(patterns)
+        matrix = self._pattern_matrices.get(key)
+        if matrix is None:
+            matrix = np.empty((len(self.frame), len(key)))
+            for j, (_, pos) in enumerate(key):
+                column = pd.to_numeric(self.frame.iloc[:, pos], errors="coerce")
+                matrix[:, j] = column.to_numpy(dtype=float, na_value=np.nan)
+            self._pattern_matrices[key] = matrix
+        values = matrix[row]
+        return {
+            str(key[j][0]): 1 if values[j] > 0 else -1
+            for j in np.flatnonzero(np.isfinite(values) & (values != 0))
+        }
 
 
 def core_arrays(frame: pd.DataFrame, vol_ratio_column: str | None = None) -> CoreArrays | None:
@@ -547,6 +576,7 @@ def core_from_arrays(
         n_closed=n_closed,
         frame=arrays.frame,
         layouts=layouts,
+        arrays=arrays,
     )
 
 

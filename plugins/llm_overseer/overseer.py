@@ -350,8 +350,10 @@ class Overseer:
         if n == 0:
             return None
         cached = self._core_cache.get(pair)
-        if cached is not None and cached[0] is arrays and cached[1] == n:
-            return cached[2]
+        if cached is not None and cached[0] is arrays:
+            if cached[1] == n:
+                return cached[2]
+            arrays.moving = True  # one frame, a later row: a backtest
         esc = self.settings.escalation
         args = {
             "context_candles": self.settings.context_candles,
@@ -362,7 +364,7 @@ class Overseer:
         # Backtests: cells of the column precomputed in add_indicators; else the window.
         core = core_from_arrays(pair, arrays, n, layouts, timeframe=self.timeframe, **args)
         if core is None:
-            core = core_features(pair, arrays.frame, n, layouts, **args)
+            core = core_features(pair, arrays.frame, n, layouts, arrays=arrays, **args)
         if core is not None:
             self._core_cache[pair] = (arrays, n, core)
         return core
