@@ -71,6 +71,7 @@ from plugins.llm_overseer.context import (
     core_features,
     core_from_arrays,
     epoch_ns,
+    frame_layout,
     median_of,
     session_of,
     vol_stats,
@@ -444,7 +445,7 @@ def test_closed_rows_agree_with_the_dataframe_search(unit, tz) -> None:
     df = _dates_frame(unit, tz)
     tf = timedelta(minutes=5)
     first = pd.Timestamp("2024-03-01", tz="UTC").to_pydatetime()
-    arrays = core_arrays(df)
+    arrays = core_arrays(df, frame_layout(df.columns))
     assert arrays is not None
     for minutes in (-5, 0, 4, 5, 7, 60, 195, 200, 205, 400):
         now = first + timedelta(minutes=minutes)
@@ -466,7 +467,9 @@ def test_core_features_equal_the_full_features(plain_frames) -> None:
     seen_patterns = 0
     for pair, df in plain_frames.items():
         wide = column_frames[pair]
-        arrays = core_arrays(wide, vol_ratio_column(settings.context_candles))
+        arrays = core_arrays(
+            wide, frame_layout(wide.columns), vol_ratio_column(settings.context_candles)
+        )
         assert arrays is not None and arrays.vol_ratio is not None
         for end in (*range(1, 60), *range(HISTORY, len(df), 11)):
             part = df.iloc[max(0, end - HISTORY) : end]
@@ -507,7 +510,9 @@ def test_the_column_is_not_used_across_a_gap(plain_frames) -> None:
     wide = with_overseer_column(plain_frames)["BTC/USDC"]
     part = wide.iloc[2000:3000].drop(index=2900)  # synthetic: one candle missing
     now = (part["date"].iloc[-1] + STEP).to_pydatetime()
-    arrays = core_arrays(part, vol_ratio_column(settings.context_candles))
+    arrays = core_arrays(
+        part, frame_layout(part.columns), vol_ratio_column(settings.context_candles)
+    )
     layouts = LayoutCache()
     tf = timedelta(minutes=5)
     n = closed_in(arrays, len(part), epoch_ns(now), tf)

@@ -460,15 +460,18 @@ def core_features(
     """The per-candle values of ``pair`` from the first ``n_closed`` (closed) rows of ``df``.
 
     ``df`` has ``date`` and ``close``; ``layouts`` (with the pattern settings) finds the
-    pattern columns if they are asked for. ``None`` exactly when :func:`build_features` gives
-    ``None`` for the same input.
+    pattern columns if they are asked for; ``arrays`` (of ``df``), when given, supplies the
+    closes. ``None`` exactly when :func:`build_features` gives ``None`` for the same input.
     """
     if n_closed <= 0:
         return None
     first = max(n_closed - context_candles, 0)
     if n_closed - first < VOL_WINDOW + 2:
         return None
-    close = _clean_close(_close_window(df, first, n_closed))
+    window = (
+        arrays.close[first:n_closed] if arrays is not None else _close_window(df, first, n_closed)
+    )
+    close = _clean_close(window)
     if close is None:
         return None
     _, _, ratio = vol_stats(close)
@@ -519,11 +522,19 @@ class CoreArrays:
         }
 
 
-def core_arrays(frame: pd.DataFrame, vol_ratio_column: str | None = None) -> CoreArrays | None:
-    """The arrays of ``frame`` the per-candle path reads (``None`` without date or close)."""
-    if "date" not in frame.columns or "close" not in frame.columns:
+def core_arrays(
+    frame: pd.DataFrame, layout: FrameLayout, vol_ratio_column: str | None = None
+) -> CoreArrays | None:
+    """The arrays of ``frame`` the per-candle path reads (``None`` without date or close).
+
+    Columns are taken by their positions in ``layout`` (the frame's :class:`FrameLayout`):
+    a name lookup on a new frame first builds the column index's hash table, which costs
+    more than the arrays themselves in dry-run and live, where every candle brings a new
+    frame.
+    """
+    if layout.date is None or layout.close is None:
         return None
-    dates = frame["date"]
+    dates = frame.iloc[:, layout.date]
     if not isinstance(dates.dtype, pd.DatetimeTZDtype):
         dates = pd.to_datetime(dates, utc=True)
     vol = None
@@ -532,7 +543,7 @@ def core_arrays(frame: pd.DataFrame, vol_ratio_column: str | None = None) -> Cor
     return CoreArrays(
         frame=frame,
         ticks=np.asarray(dates.array.as_unit("ns").asi8, dtype=np.int64),
-        close=frame["close"].to_numpy(dtype=float),
+        close=frame.iloc[:, layout.close].to_numpy(dtype=float),
         vol_ratio=vol,
     )
 

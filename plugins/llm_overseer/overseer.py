@@ -328,7 +328,8 @@ class Overseer:
         frame = candles.source_frame()
         arrays = self._arrays.get(pair)
         if arrays is None or arrays.frame is not frame:
-            arrays = core_arrays(frame, self._vol_ratio_column)
+            layout = self._layout_cache(pair).get(frame.columns)
+            arrays = core_arrays(frame, layout, self._vol_ratio_column)
             if arrays is None:
                 return None
             self._arrays[pair] = arrays
