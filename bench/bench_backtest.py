@@ -10,6 +10,15 @@ and its protections on, and is reported as a ratio to the baseline measured in t
 every plugin's) for one pair in-process, next to SampleStrategy's, to separate indicator
 cost from the per-candle callbacks of the backtest loop.
 
+Two more rows per strategy locate the time. "callback floor": the same strategy with every
+Freqtrade callback it implements (``bot_loop_start``, ``confirm_trade_entry``,
+``custom_stake_amount``, ``custom_stoploss``, ``custom_exit``, ``custom_roi``,
+``order_filled``) returning at once, generated here as a subclass: what Freqtrade's own
+callback machinery (it deep-copies the trade for every call that takes one) and the
+protections cost for this strategy's signals before any of our work (its trades differ: no
+ATR stop, no session targets, no plugin advice). "protections off": the strategy as is
+without ``--enable-protections``.
+
 This benchmark runs Freqtrade several times over nine months of candles: it takes minutes,
 not seconds.
 """
@@ -60,6 +69,52 @@ class _RecordedCandles:
         return frame[(frame["date"] >= self.start) & (frame["date"] < self.end)].reset_index(
             drop=True
         )
+
+
+FLOOR_MODULE = """
+import sys
+
+sys.path.insert(0, {strategies!r})
+from {name} import {name}
+
+
+class {name}CallbackFloor({name}):
+    \"\"\"{name} with every callback returning at once (benchmark floor).\"\"\"
+
+    def bot_loop_start(self, current_time, **kwargs):
+        return None
+
+    def confirm_trade_entry(self, pair, order_type, amount, rate, time_in_force,
+                            current_time, entry_tag, side, **kwargs):
+        return True
+
+    def custom_stake_amount(self, pair, current_time, current_rate, proposed_stake,
+                            min_stake, max_stake, leverage, entry_tag, side, **kwargs):
+        return proposed_stake
+
+    def custom_stoploss(self, pair, trade, current_time, current_rate, current_profit,
+                        after_fill, **kwargs):
+        return None
+
+    def custom_exit(self, pair, trade, current_time, current_rate, current_profit, **kwargs):
+        return None
+
+    def custom_roi(self, pair, trade, current_time, trade_duration, entry_tag, side,
+                   **kwargs):
+        return None
+
+    def order_filled(self, pair, trade, order, current_time, **kwargs):
+        return None
+"""
+
+
+def write_floor_strategy(directory: Path, name: str) -> str:
+    """Write ``<name>CallbackFloor`` (see the module docstring) into ``directory``."""
+    floor = f"{name}CallbackFloor"
+    (directory / f"{floor}.py").write_text(
+        FLOOR_MODULE.format(strategies=str(STRATEGY_PATH), name=name)
+    )
+    return floor
 
 
 def _load_class(path: Path, filename: str, name: str) -> type:
@@ -122,6 +177,8 @@ def run() -> list[dict]:
                 "freqtrade templates",
             }
         )
+        floors = work / "floors"
+        floors.mkdir()
         for name in OUR_STRATEGIES:
             ours, _, wall = run_backtest(
                 [name],
@@ -140,6 +197,48 @@ def run() -> list[dict]:
                     "target": f"<= {TARGET_RATIO}",
                     "note": f"{wall:.1f} s vs {sample_wall:.1f} s, {ours[name].trades} trades, "
                     "all configured plugins, protections on",
+                }
+            )
+            floor = write_floor_strategy(floors, name)
+            floor_res, _, floor_wall = run_backtest(
+                [floor],
+                configs,
+                timerange=TIMERANGE,
+                fee=0.0,
+                datadir=datadir,
+                workdir=work,
+                timeout=3600,
+                strategy_path=floors,
+            )
+            rows.append(
+                {
+                    "name": f"backtest {name} callback floor / {SAMPLE_STRATEGY}",
+                    "value": floor_wall / sample_wall,
+                    "unit": "x",
+                    "target": "",
+                    "note": f"{floor_wall:.1f} s, {floor_res[floor].trades} trades: same signals "
+                    "and protections, every callback returns at once (Freqtrade's own cost); "
+                    f"the strategy takes {wall / floor_wall:.2f}x its floor",
+                }
+            )
+            plain, _, plain_wall = run_backtest(
+                [name],
+                configs,
+                timerange=TIMERANGE,
+                fee=0.0,
+                datadir=datadir,
+                workdir=work,
+                timeout=3600,
+                protections=False,
+            )
+            rows.append(
+                {
+                    "name": f"backtest {name}, protections off / {SAMPLE_STRATEGY}",
+                    "value": plain_wall / sample_wall,
+                    "unit": "x",
+                    "target": "",
+                    "note": f"{plain_wall:.1f} s, {plain[name].trades} trades, all configured "
+                    "plugins, without --enable-protections",
                 }
             )
     sample_ind = _indicator_seconds(SAMPLE_STRATEGY, datadir)

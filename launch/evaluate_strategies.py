@@ -186,15 +186,18 @@ def run_backtest(
     timeout: float = 1800,
     protections: bool = True,
     extra: Sequence[str] = (),
+    strategy_path: Path | None = None,
 ) -> tuple[dict[str, BacktestResult], dict[str, pd.DataFrame], float]:
     """Backtest ``strategies`` (all from one strategy path) in one Freqtrade run.
 
-    Returns the figures and the trades per strategy, and the run's wall time in seconds.
-    Raises ``RuntimeError`` with the end of Freqtrade's output when the run fails.
+    ``strategy_path`` overrides where Freqtrade looks for them (default: ours, or the
+    templates for SampleStrategy). Returns the figures and the trades per strategy, and the
+    run's wall time in seconds. Raises ``RuntimeError`` with the end of Freqtrade's output
+    when the run fails.
     """
     from freqtrade.data.btanalysis import load_backtest_data, load_backtest_stats
 
-    paths = {strategy_path_for(s) for s in strategies}
+    paths = {strategy_path} if strategy_path else {strategy_path_for(s) for s in strategies}
     if len(paths) != 1:
         raise ValueError(f"strategies {list(strategies)} live in different paths {paths}")
     results_dir = Path(tempfile.mkdtemp(prefix="bt-", dir=workdir))

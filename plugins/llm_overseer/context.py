@@ -494,16 +494,28 @@ class CoreArrays:
 
     ``frame`` is kept so the arrays are reused exactly while the same frame object is
     handed in again (a backtest hands in one frame per pair for the whole run).
-    ``moving`` is set once the same frame was read at a later row: only then do the
-    pattern reads pay for a matrix of every pattern column (one row per candle after).
+    ``moving`` is set once the same frame was read at a later row: only then do the open
+    times and the pattern columns pay for whole-column arrays (one lookup per candle after);
+    a frame read at one row only (dry-run and live: a new frame every candle) reads a cell
+    or two instead.
     """
 
     frame: pd.DataFrame
-    ticks: np.ndarray  # open times, int64 epoch nanoseconds
+    date_position: int
     close: np.ndarray  # float64
     vol_ratio: np.ndarray | None  # the precomputed column (see plugins.llm_overseer.columns)
     moving: bool = False
+    _ticks: np.ndarray | None = None
     _pattern_matrices: dict[tuple, np.ndarray] = field(default_factory=dict)
+
+    def ticks(self) -> np.ndarray:
+        """Open times as int64 epoch nanoseconds (UTC; naive dates count as UTC)."""
+        if self._ticks is None:
+            dates = self.frame.iloc[:, self.date_position]
+            if not isinstance(dates.dtype, pd.DatetimeTZDtype):
+                dates = pd.to_datetime(dates, utc=True)
+            self._ticks = np.asarray(dates.array.as_unit("ns").asi8, dtype=np.int64)
+        return self._ticks
 
     def patterns_at(self, row: int, patterns: Sequence[tuple[str, int]]) -> dict[str, int]:
         """:func:`read_patterns` at ``row``, from a matrix of the pattern columns built once."""
@@ -534,15 +546,12 @@ def core_arrays(
     """
     if layout.date is None or layout.close is None:
         return None
-    dates = frame.iloc[:, layout.date]
-    if not isinstance(dates.dtype, pd.DatetimeTZDtype):
-        dates = pd.to_datetime(dates, utc=True)
     vol = None
     if vol_ratio_column and vol_ratio_column in frame.columns:
         vol = frame[vol_ratio_column].to_numpy(dtype=float)
     return CoreArrays(
         frame=frame,
-        ticks=np.asarray(dates.array.as_unit("ns").asi8, dtype=np.int64),
+        date_position=layout.date,
         close=frame.iloc[:, layout.close].to_numpy(dtype=float),
         vol_ratio=vol,
     )
@@ -574,7 +583,8 @@ def core_from_arrays(
     if not math.isfinite(ratio):
         return None
     span = (context_candles - 1) * timeframe_ns(timeframe)
-    if int(arrays.ticks[row]) - int(arrays.ticks[n_closed - context_candles]) != span:
+    ticks = arrays.ticks()
+    if int(ticks[row]) - int(ticks[n_closed - context_candles]) != span:
         return None
     close = float(arrays.close[row])
     back = float(arrays.close[row - min(flash_window, context_candles - 1)])
@@ -592,9 +602,23 @@ def core_from_arrays(
 
 
 def closed_in(arrays: CoreArrays, end: int, current_time_ns: int, timeframe: timedelta) -> int:
-    """How many of the first ``end`` rows had closed ``current_time_ns`` (binary search)."""
+    """How many of the first ``end`` rows had closed at ``current_time_ns``.
+
+    A frame that is not moving (see :class:`CoreArrays`) usually ends with its last closed
+    candle or the one after it, which one or two cell reads confirm; anything else is a
+    binary search of the open times. Same answer either way for a frame sorted by date.
+    """
     limit = current_time_ns - timeframe_ns(timeframe)
-    return int(np.searchsorted(arrays.ticks[:end], limit, side="right"))
+    if arrays._ticks is None and not arrays.moving:
+        for row in (end - 1, end - 2):
+            if row < 0:
+                return 0
+            ts = arrays.frame.iat[row, arrays.date_position]
+            if not isinstance(ts, pd.Timestamp):
+                break
+            if ts.value <= limit:  # nanoseconds whatever the unit; naive counts as UTC
+                return row + 1
+    return int(np.searchsorted(arrays.ticks()[:end], limit, side="right"))
 
 
 def build_features(
