@@ -195,7 +195,7 @@ def _latency_rows(
 
 
 def bench_latency(
-    data: dict[str, pd.DataFrame], loops: int = 300, real_loops: int = 120
+    data: dict[str, pd.DataFrame], loops: int = 600, real_loops: int = 300
 ) -> list[dict[str, Any]]:
     """Iteration latency: overseer off, rules mode, and llm mode with the model stuck 10 s."""
     start = pd.Timestamp("2024-06-10 00:00", tz="UTC")
