@@ -15,6 +15,7 @@ from pandas import DataFrame
 
 from plugins.flash_signals import session_thresholds
 from plugins.orderbook import imbalance as book_imbalance
+from plugins.strategy_base import AgentStrategy
 
 logger = logging.getLogger(__name__)
 
@@ -22,9 +23,15 @@ logger = logging.getLogger(__name__)
 TRADE_RUNMODES = frozenset(mode.value for mode in TRADE_MODES)
 
 
-class FlashSignalsMixin:
-    """Mixed into a strategy that derives from ``AgentStrategy`` and declares
-    ``imbalance_scale``, ``momentum_scale`` and ``volatility_scale`` parameters."""
+class FlashStrategyBase(AgentStrategy):
+    """Base of a strategy that declares ``imbalance_scale``, ``momentum_scale`` and
+    ``volatility_scale`` parameters.
+
+    A base class rather than a mixin: Freqtrade's hyperopt pickles the modules of a
+    strategy's base classes by value, walking the bases up to ``IStrategy``; a mixin
+    deriving from ``object`` would make it pickle ``builtins`` by value and fail with a
+    RecursionError once hyperopt runs more than one job.
+    """
 
     #: Book levels of the seed's imbalance (top 5).
     BOOK_LEVELS = 5

@@ -196,3 +196,50 @@ def test_bad_settings_stop_the_bot_before_it_trades(
     assert proc.returncode != 0, output[-2000:]
     assert expected in output, output[-2000:]
     assert "Changing state to: RUNNING" not in output
+
+
+def test_hyperopt_runs_with_parallel_workers(tmp_path: Path, binance_dir: Path) -> None:
+    """``freqtrade hyperopt -j 2`` on EnhancedFlashStrategy: the workers get the pickled strategy.
+
+    Freqtrade pickles the modules of a strategy's base classes by value, walking the bases up
+    to ``IStrategy``; a base deriving from ``object`` (a mixin) made it pickle ``builtins``
+    and every run with more than one job died with a RecursionError.
+    """
+    port = free_port()
+    (tmp_path / "user").mkdir()  # results go here, not into the repository's user_data
+    with running_venue_process(binance_dir, port, replay=False) as url:
+        overlay = write_offline_overlay(tmp_path / "offline.json", url)
+        proc = run_freqtrade(
+            [
+                "hyperopt",
+                *BASE_CONFIGS,
+                "-c",
+                str(overlay),
+                "--datadir",
+                str(binance_dir),
+                "--strategy",
+                "EnhancedFlashStrategy",
+                "--strategy-path",
+                str(REPO / "user_data" / "strategies"),
+                "--timeframe",
+                "5m",
+                "--timerange",
+                "20240301-20240320",
+                "--hyperopt-loss",
+                "SharpeHyperOptLossDaily",
+                "--spaces",
+                "buy",
+                "--epochs",
+                "4",
+                "-j",
+                "2",
+                "--enable-protections",
+                "--userdir",
+                str(tmp_path / "user"),
+            ],
+            timeout=600,
+        )
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-3000:]
+    assert "Best result" in out or "No good result found" in out, out[-3000:]
+    assert "RecursionError" not in out

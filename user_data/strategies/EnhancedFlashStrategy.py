@@ -31,7 +31,7 @@ import talib
 from freqtrade.strategy import BooleanParameter, DecimalParameter, IntParameter, informative
 from pandas import DataFrame
 
-from plugins.flash_base import FlashSignalsMixin
+from plugins.flash_base import FlashStrategyBase
 from plugins.flash_signals import (
     SESSION_THRESHOLD_COLUMNS,
     component_tags,
@@ -45,7 +45,6 @@ from plugins.flash_signals import (
     rolling_vwap,
 )
 from plugins.protections import agent_protections, capped_roi
-from plugins.strategy_base import AgentStrategy
 
 logger = logging.getLogger(__name__)
 
@@ -85,7 +84,7 @@ def pattern_directions(dataframe: DataFrame) -> tuple[pd.Series, pd.Series, pd.S
     )
 
 
-class EnhancedFlashStrategy(FlashSignalsMixin, AgentStrategy):
+class EnhancedFlashStrategy(FlashStrategyBase):
     """Multi-timeframe, pattern-confirmed, BTC-filtered flash signals, long only."""
 
     INTERFACE_VERSION = 3

@@ -32,7 +32,7 @@ from freqtrade.persistence import Trade
 from freqtrade.strategy import DecimalParameter, IntParameter, stoploss_from_absolute
 from pandas import DataFrame
 
-from plugins.flash_base import FlashSignalsMixin
+from plugins.flash_base import FlashStrategyBase
 from plugins.flash_signals import (
     SESSION_THRESHOLD_COLUMNS,
     component_tags,
@@ -45,7 +45,7 @@ from plugins.flash_signals import (
     require_columns,
 )
 from plugins.protections import agent_protections, capped_roi
-from plugins.strategy_base import LIVE_RUNMODES, AgentStrategy, current_stop
+from plugins.strategy_base import LIVE_RUNMODES, current_stop
 
 logger = logging.getLogger(__name__)
 
@@ -62,7 +62,7 @@ SESSION_COLUMNS = [
 ]
 
 
-class FlashStrategy(FlashSignalsMixin, AgentStrategy):
+class FlashStrategy(FlashStrategyBase):
     """Session-aware flash signals (imbalance, momentum, volatility breakout), long only."""
 
     INTERFACE_VERSION = 3
