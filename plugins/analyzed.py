@@ -51,10 +51,6 @@ class AnalyzedCandles:
         """The frame's column names."""
         return self._frame.columns
 
-    def same_frame(self, other: AnalyzedCandles) -> bool:
-        """True when both hold the very same frame object (possibly different ``end``)."""
-        return self._frame is other._frame
-
     def column(self, name: str) -> np.ndarray:
         """The known values of column ``name`` as a read-only NumPy array (a view if possible).
 
@@ -106,19 +102,33 @@ def as_candles(value: AnalyzedCandles | pd.DataFrame | None) -> AnalyzedCandles:
     raise TypeError(f"expected AnalyzedCandles or a DataFrame, got {type(value).__name__}")
 
 
-def date_ticks(frame: pd.DataFrame) -> np.ndarray:
-    """The ``date`` column as int64 nanoseconds since the epoch (UTC; naive counts as UTC).
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
 
-    Raises ``KeyError`` when the frame has no ``date`` column.
+
+def epoch_ns(ts: datetime) -> int:
+    """Nanoseconds since the epoch of an aware (or UTC-naive) datetime, exactly."""
+    if isinstance(ts, pd.Timestamp):
+        return int(ts.value)  # naive timestamps count as UTC, as in the frames
+    if ts.tzinfo is None:
+        ts = ts.replace(tzinfo=UTC)
+    return (ts - _EPOCH) // _MICROSECOND * 1000
+
+
+def timeframe_ns(timeframe: timedelta) -> int:
+    """A timeframe in nanoseconds."""
+    return timeframe // _MICROSECOND * 1000
+
+
+def ticks_of(dates: pd.Series) -> np.ndarray:
+    """A date column as int64 nanoseconds since the epoch (UTC; naive counts as UTC).
+
+    Whatever the column's unit (``datetime64[ns]`` from Freqtrade, ``[us]`` or ``[ms]``
+    from other sources); no copy for a UTC ``[ns]`` column.
     """
-    dates = frame["date"]
     if not isinstance(dates.dtype, pd.DatetimeTZDtype):
         dates = pd.to_datetime(dates, utc=True)
     return np.asarray(dates.array.as_unit("ns").asi8, dtype=np.int64)
-
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MICROSECOND = timedelta(microseconds=1)
 
 
 def closed_rows(ticks: np.ndarray, current_time: datetime, timeframe: timedelta) -> int:
@@ -127,7 +137,5 @@ def closed_rows(ticks: np.ndarray, current_time: datetime, timeframe: timedelta)
     A candle opening at ``t`` closes at ``t + timeframe``; one that closes exactly at
     ``current_time`` is known. A naive ``current_time`` counts as UTC.
     """
-    if current_time.tzinfo is None:
-        current_time = current_time.replace(tzinfo=UTC)
-    limit = (current_time - timeframe - _EPOCH) // _MICROSECOND * 1000
+    limit = epoch_ns(current_time) - timeframe_ns(timeframe)
     return int(np.searchsorted(ticks, limit, side="right"))

@@ -25,7 +25,7 @@ from freqtrade.persistence import Trade
 from freqtrade.strategy import IStrategy, stoploss_from_absolute
 from pandas import DataFrame
 
-from plugins.analyzed import AnalyzedCandles, closed_rows, date_ticks
+from plugins.analyzed import AnalyzedCandles, closed_rows, ticks_of
 from plugins.hookspecs import TradeSnapshot
 from plugins.manager import AgentPlugins, load_risk_limits
 from plugins.risk_limits import (
@@ -237,7 +237,11 @@ class AgentStrategy(IStrategy):
         """
         if self.runmode in BACKTEST_RUNMODES and "date" in dataframe.columns:
             kept: dict[str, _KeptFrame] = self.__dict__.setdefault("_kept_frames", {})
-            kept[metadata["pair"]] = _KeptFrame(dataframe, date_ticks(dataframe))
+            kept[metadata["pair"]] = _KeptFrame(
+                dataframe,
+                ticks_of(dataframe["date"]),
+                timedelta(seconds=timeframe_to_seconds(self.timeframe)),
+            )
         return dataframe
 
     def analyzed_candles(self, pair: str, current_time: datetime | None) -> AnalyzedCandles:
@@ -250,14 +254,10 @@ class AgentStrategy(IStrategy):
         """
         kept = self.__dict__.get("_kept_frames", {}).get(pair)
         if kept is not None and current_time is not None and self._confirmed(pair, kept):
-            end = closed_rows(kept.ticks, current_time, self._timeframe)
+            end = closed_rows(kept.ticks, current_time, kept.timeframe)
             return AnalyzedCandles(kept.frame, end, kept.readers)
         dataframe, _ = self.dp.get_analyzed_dataframe(pair, self.timeframe)
         return AnalyzedCandles(dataframe)
-
-    @property
-    def _timeframe(self) -> timedelta:
-        return timedelta(seconds=timeframe_to_seconds(self.timeframe))
 
     def _confirmed(self, pair: str, kept: _KeptFrame) -> bool:
         """Is ``kept`` the frame behind Freqtrade's slices? Checked once per kept frame."""
@@ -520,13 +520,15 @@ class AgentStrategy(IStrategy):
 
 
 class _KeptFrame:
-    """An analysed frame kept for a backtest, its open times, and whether it is confirmed."""
+    """An analysed frame kept for a backtest, its open times and candle length, and whether
+    it is confirmed."""
 
-    __slots__ = ("confirmed", "frame", "readers", "ticks")
+    __slots__ = ("confirmed", "frame", "readers", "ticks", "timeframe")
 
-    def __init__(self, frame: DataFrame, ticks: np.ndarray) -> None:
+    def __init__(self, frame: DataFrame, ticks: np.ndarray, timeframe: timedelta) -> None:
         self.frame = frame
         self.ticks = ticks
+        self.timeframe = timeframe
         self.confirmed: bool | None = None
         self.readers: dict[str, Any] = {}  # column readers shared by every bound
 

@@ -29,7 +29,7 @@ from launch.evaluate_strategies import (
     offline_venue,
     run_freqtrade,
 )
-from plugins.analyzed import AnalyzedCandles, as_candles, closed_rows, date_ticks
+from plugins.analyzed import AnalyzedCandles, as_candles, closed_rows, ticks_of
 from plugins.base import Plugin
 from plugins.hookspecs import hookimpl
 from plugins.strategy_base import AgentStrategy
@@ -67,7 +67,7 @@ def test_known_rows_stop_at_the_bound() -> None:
 
 
 def test_closed_rows_counts_candles_closed_at_the_time() -> None:
-    ticks = date_ticks(synthetic_frame())
+    ticks = ticks_of(synthetic_frame()["date"])
     assert closed_rows(ticks, T0, STEP) == 0  # the first candle closes at T0 + 5m
     assert closed_rows(ticks, T0 + STEP, STEP) == 1
     assert closed_rows(ticks, T0 + STEP + timedelta(minutes=4), STEP) == 1

@@ -24,12 +24,13 @@ import math
 from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Protocol
 
 import numpy as np
 import pandas as pd
 
+from plugins.analyzed import epoch_ns, ticks_of, timeframe_ns
 from plugins.hookspecs import TradeSnapshot
 
 VOL_WINDOW = 24
@@ -300,24 +301,6 @@ def read_patterns(
     return out
 
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MICROSECOND = timedelta(microseconds=1)
-
-
-def epoch_ns(ts: datetime) -> int:
-    """Nanoseconds since the epoch of an aware (or UTC-naive) datetime, exactly."""
-    if isinstance(ts, pd.Timestamp):
-        return int(ts.value)  # naive timestamps count as UTC, as in the frames
-    if ts.tzinfo is None:
-        ts = ts.replace(tzinfo=UTC)
-    return (ts - _EPOCH) // _MICROSECOND * 1000
-
-
-def timeframe_ns(timeframe: timedelta) -> int:
-    """A timeframe in nanoseconds."""
-    return timeframe // _MICROSECOND * 1000
-
-
 def closed_count(df: pd.DataFrame, current_time: datetime, timeframe: timedelta | None) -> int:
     """How many leading rows of ``df`` had closed by ``current_time`` (binary search).
 
@@ -335,10 +318,7 @@ def closed_span(
     Works in nanoseconds whatever the unit of the ``date`` column (``datetime64[ns]`` from
     Freqtrade, ``[us]`` or ``[ms]`` from other sources).
     """
-    dates = df["date"]
-    if not isinstance(dates.dtype, pd.DatetimeTZDtype):
-        dates = pd.to_datetime(dates, utc=True)
-    ticks = dates.array.as_unit("ns").asi8  # int64 epoch nanoseconds (no copy for ns)
+    ticks = ticks_of(df["date"])
     if timeframe is None:
         step = np.diff(ticks[-50:])
         step = step[step > 0]
@@ -511,10 +491,7 @@ class CoreArrays:
     def ticks(self) -> np.ndarray:
         """Open times as int64 epoch nanoseconds (UTC; naive dates count as UTC)."""
         if self._ticks is None:
-            dates = self.frame.iloc[:, self.date_position]
-            if not isinstance(dates.dtype, pd.DatetimeTZDtype):
-                dates = pd.to_datetime(dates, utc=True)
-            self._ticks = np.asarray(dates.array.as_unit("ns").asi8, dtype=np.int64)
+            self._ticks = ticks_of(self.frame.iloc[:, self.date_position])
         return self._ticks
 
     def patterns_at(self, row: int, patterns: Sequence[tuple[str, int]]) -> dict[str, int]:
