@@ -158,57 +158,47 @@ def run() -> list[dict]:
     ):
         work = Path(tmp)
         configs = offline_configs(work, url)
-        sample, _, sample_wall = run_backtest(
-            [SAMPLE_STRATEGY],
-            configs,
-            timerange=TIMERANGE,
-            fee=0.0,
-            datadir=datadir,
-            workdir=work,
-            timeout=1800,
-        )
+
+        def backtest(strategy: str, timeout: float = 3600, **options) -> tuple[int, float]:
+            """Trades and wall time of one run on the bench data."""
+            results, _, seconds = run_backtest(
+                [strategy],
+                configs,
+                timerange=TIMERANGE,
+                fee=0.0,
+                datadir=datadir,
+                workdir=work,
+                timeout=timeout,
+                **options,
+            )
+            return results[strategy].trades, seconds
+
+        sample_trades, sample_wall = backtest(SAMPLE_STRATEGY, timeout=1800)
         rows.append(
             {
                 "name": f"backtest {SAMPLE_STRATEGY} (baseline)",
                 "value": sample_wall,
                 "unit": "s",
                 "target": "",
-                "note": f"BTC+ETH 5m {TIMERANGE}, {sample[SAMPLE_STRATEGY].trades} trades, "
-                "freqtrade templates",
+                "note": f"BTC+ETH 5m {TIMERANGE}, {sample_trades} trades, freqtrade templates",
             }
         )
         floors = work / "floors"
         floors.mkdir()
         for name in OUR_STRATEGIES:
-            ours, _, wall = run_backtest(
-                [name],
-                configs,
-                timerange=TIMERANGE,
-                fee=0.0,
-                datadir=datadir,
-                workdir=work,
-                timeout=3600,
-            )
+            trades, wall = backtest(name)
             rows.append(
                 {
                     "name": f"backtest {name} / {SAMPLE_STRATEGY}",
                     "value": wall / sample_wall,
                     "unit": "x",
                     "target": f"<= {TARGET_RATIO}",
-                    "note": f"{wall:.1f} s vs {sample_wall:.1f} s, {ours[name].trades} trades, "
+                    "note": f"{wall:.1f} s vs {sample_wall:.1f} s, {trades} trades, "
                     "all configured plugins, protections on",
                 }
             )
-            floor = write_floor_strategy(floors, name)
-            floor_res, _, floor_wall = run_backtest(
-                [floor],
-                configs,
-                timerange=TIMERANGE,
-                fee=0.0,
-                datadir=datadir,
-                workdir=work,
-                timeout=3600,
-                strategy_path=floors,
+            floor_trades, floor_wall = backtest(
+                write_floor_strategy(floors, name), strategy_path=floors
             )
             rows.append(
                 {
@@ -216,28 +206,19 @@ def run() -> list[dict]:
                     "value": floor_wall / sample_wall,
                     "unit": "x",
                     "target": "",
-                    "note": f"{floor_wall:.1f} s, {floor_res[floor].trades} trades: same signals "
+                    "note": f"{floor_wall:.1f} s, {floor_trades} trades: same signals "
                     "and protections, every callback returns at once (Freqtrade's own cost); "
                     f"the strategy takes {wall / floor_wall:.2f}x its floor",
                 }
             )
-            plain, _, plain_wall = run_backtest(
-                [name],
-                configs,
-                timerange=TIMERANGE,
-                fee=0.0,
-                datadir=datadir,
-                workdir=work,
-                timeout=3600,
-                protections=False,
-            )
+            plain_trades, plain_wall = backtest(name, protections=False)
             rows.append(
                 {
                     "name": f"backtest {name}, protections off / {SAMPLE_STRATEGY}",
                     "value": plain_wall / sample_wall,
                     "unit": "x",
                     "target": "",
-                    "note": f"{plain_wall:.1f} s, {plain[name].trades} trades, all configured "
+                    "note": f"{plain_wall:.1f} s, {plain_trades} trades, all configured "
                     "plugins, without --enable-protections",
                 }
             )
