@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -23,6 +24,20 @@ def load_candles(pair: str = "BTC_USDT", timeframe: str = "5m") -> pd.DataFrame:
     if not path.exists():
         pytest.skip(f"recorded data not found: {path}")
     return pd.read_feather(path)
+
+
+@pytest.fixture(scope="session")
+def committed_strategies(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of ``user_data/strategies/*.py`` alone, for runs of Freqtrade in tests.
+
+    Freqtrade loads a strategy's hyperopt parameters from a ``<Strategy>.json`` beside its
+    file; ``make hyperopt`` writes one into the repository's strategy folder. Tests run the
+    committed defaults, so they point Freqtrade at this copy without any such file.
+    """
+    folder = tmp_path_factory.mktemp("strategies")
+    for source in (REPO_ROOT / "user_data" / "strategies").glob("*.py"):
+        shutil.copy2(source, folder / source.name)
+    return folder
 
 
 @pytest.fixture(scope="session")

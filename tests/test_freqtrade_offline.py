@@ -198,7 +198,9 @@ def test_bad_settings_stop_the_bot_before_it_trades(
     assert "Changing state to: RUNNING" not in output
 
 
-def test_hyperopt_runs_with_parallel_workers(tmp_path: Path, binance_dir: Path) -> None:
+def test_hyperopt_runs_with_parallel_workers(
+    tmp_path: Path, binance_dir: Path, committed_strategies: Path
+) -> None:
     """``freqtrade hyperopt -j 2`` on EnhancedFlashStrategy: the workers get the pickled strategy.
 
     Freqtrade pickles the modules of a strategy's base classes by value, walking the bases up
@@ -220,7 +222,7 @@ def test_hyperopt_runs_with_parallel_workers(tmp_path: Path, binance_dir: Path) 
                 "--strategy",
                 "EnhancedFlashStrategy",
                 "--strategy-path",
-                str(REPO / "user_data" / "strategies"),
+                str(committed_strategies),
                 "--timeframe",
                 "5m",
                 "--timerange",
@@ -234,6 +236,7 @@ def test_hyperopt_runs_with_parallel_workers(tmp_path: Path, binance_dir: Path) 
                 "-j",
                 "2",
                 "--enable-protections",
+                "--disable-param-export",  # the copy is shared with the other tests
                 "--userdir",
                 str(tmp_path / "user"),
             ],
@@ -243,3 +246,4 @@ def test_hyperopt_runs_with_parallel_workers(tmp_path: Path, binance_dir: Path) 
     assert proc.returncode == 0, out[-3000:]
     assert "Best result" in out or "No good result found" in out, out[-3000:]
     assert "RecursionError" not in out
+    assert not list(committed_strategies.glob("*.json"))

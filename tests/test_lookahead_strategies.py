@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from launch.evaluate_strategies import STRATEGY_PATH, offline_configs, offline_venue, run_freqtrade
+from launch.evaluate_strategies import offline_configs, offline_venue, run_freqtrade
 
 pytestmark = pytest.mark.slow
 
@@ -22,7 +22,7 @@ pytestmark = pytest.mark.slow
     [("FlashStrategy", "20240205-20240212"), ("EnhancedFlashStrategy", "20240201-20240215")],
 )
 def test_lookahead_analysis_finds_no_bias(
-    strategy: str, timerange: str, tmp_path: Path, binance_dir: Path
+    strategy: str, timerange: str, tmp_path: Path, binance_dir: Path, committed_strategies: Path
 ) -> None:
     report = tmp_path / "lookahead.csv"
     with offline_venue(binance_dir) as url:
@@ -35,7 +35,7 @@ def test_lookahead_analysis_finds_no_bias(
                 "--strategy",
                 strategy,
                 "--strategy-path",
-                str(STRATEGY_PATH),
+                str(committed_strategies),
                 "--timeframe",
                 "5m",
                 "--timerange",

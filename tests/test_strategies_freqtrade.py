@@ -16,7 +16,6 @@ import pytest
 
 from launch.evaluate_strategies import (
     OUR_STRATEGIES,
-    STRATEGY_PATH,
     offline_configs,
     offline_venue,
     run_backtest,
@@ -29,7 +28,7 @@ TIMERANGE = "20240201-20240215"
 
 
 def test_backtests_of_both_strategies_complete_with_trades(
-    tmp_path: Path, binance_dir: Path
+    tmp_path: Path, binance_dir: Path, committed_strategies: Path
 ) -> None:
     with offline_venue(binance_dir) as url:
         configs = offline_configs(tmp_path, url)
@@ -41,6 +40,7 @@ def test_backtests_of_both_strategies_complete_with_trades(
             datadir=binance_dir,
             workdir=tmp_path,
             timeout=600,
+            strategy_path=committed_strategies,
         )
     for name in OUR_STRATEGIES:
         assert results[name].trades > 0, name
@@ -87,7 +87,12 @@ def recursive_table(output: str) -> tuple[list[str], dict[str, list[str]]]:
     [("FlashStrategy", "BTC/USDT"), ("EnhancedFlashStrategy", "ETH/USDT")],
 )
 def test_recursive_analysis_within_a_tenth_of_a_percent(
-    strategy: str, pair: str, tmp_path: Path, binance_dir: Path, monkeypatch
+    strategy: str,
+    pair: str,
+    tmp_path: Path,
+    binance_dir: Path,
+    committed_strategies: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("COLUMNS", "200")  # keep rich from truncating the table
     with offline_venue(binance_dir) as url:
@@ -100,7 +105,7 @@ def test_recursive_analysis_within_a_tenth_of_a_percent(
                 "--strategy",
                 strategy,
                 "--strategy-path",
-                str(STRATEGY_PATH),
+                str(committed_strategies),
                 "--timeframe",
                 "5m",
                 "--timerange",
