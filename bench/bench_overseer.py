@@ -41,6 +41,7 @@ import os
 import sqlite3
 import tempfile
 import time
+from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -195,7 +196,7 @@ def _latency_rows(
 
 
 def bench_latency(
-    data: dict[str, pd.DataFrame], loops: int = 600, real_loops: int = 300
+    data: dict[str, pd.DataFrame], loops: int = 1500, real_loops: int = 300
 ) -> list[dict[str, Any]]:
     """Iteration latency: overseer off, rules mode, and llm mode with the model stuck 10 s."""
     start = pd.Timestamp("2024-06-10 00:00", tz="UTC")
@@ -225,20 +226,20 @@ def bench_latency(
         )
         dates = {p: df["date"] for p, df in data.items()}
 
-        def frames_at(now: pd.Timestamp) -> dict[str, pd.DataFrame]:
+        def frames_at(now: datetime) -> dict[str, pd.DataFrame]:
             out = {}
             for p, df in data.items():
                 end = int(dates[p].searchsorted(now))
                 out[p] = df.iloc[max(end - 1000, 0) : end]
             return out
 
-        def iterate(work, first: int, n: int) -> tuple[dict, dict, pd.Timestamp]:
+        def iterate(work, first: int, n: int) -> tuple[dict, dict, datetime]:
             totals: dict[str, list[float]] = {k: [] for k in plugins}
             hooks: dict[str, list[float]] = {k: [] for k in plugins}
             order = list(plugins)
             now = start
             for k in range(first, first + n):
-                now = start + pd.Timedelta(minutes=5 * k)
+                now = (start + pd.Timedelta(minutes=5 * k)).to_pydatetime()  # as Freqtrade's
                 frames = frames_at(now)
                 order = order[1:] + order[:1]  # rotate so noise hits every variant alike
                 for label in order:
@@ -263,7 +264,7 @@ def bench_latency(
         between: list[float] = []
         analyzed = _real_pipeline(frames_at(now))
         for k in range(loops):
-            now_k = now + pd.Timedelta(seconds=5 * (k % 59))
+            now_k = now + timedelta(seconds=5 * (k % 59))
             t1 = time.perf_counter()
             plugins["llm"].bot_loop(current_time=now_k, analyzed=analyzed, open_trades=[trade])
             for pair in analyzed:

@@ -275,6 +275,9 @@ class _InlineWorker:
         job()
         return True
 
+    def pending(self, key: str) -> bool:
+        return False  # every job has finished by the time submit returns
+
 
 def run_llm(frames: dict[str, pd.DataFrame], journal: Path) -> list[tuple]:
     """LLM mode in dry-run, model jobs captured instead of run: what each call would carry."""
@@ -440,7 +443,7 @@ def _dates_frame(unit: str, tz: str | None, rows: int = 40) -> pd.DataFrame:
     return pd.DataFrame({"date": dates, "close": np.linspace(100.0, 101.0, rows)})
 
 
-@pytest.mark.parametrize(("unit", "tz"), [("ns", "UTC"), ("us", "UTC"), ("ms", None)])
+@pytest.mark.parametrize(("unit", "tz"), [("ns", "UTC"), ("us", "UTC"), ("ms", None), ("s", None)])
 def test_closed_rows_agree_with_the_dataframe_search(unit, tz) -> None:
     df = _dates_frame(unit, tz)
     tf = timedelta(minutes=5)

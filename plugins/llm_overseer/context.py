@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from plugins.analyzed import epoch_ns, ticks_of, timeframe_ns
+from plugins.frame_columns import column_values, float_values
 from plugins.hookspecs import TradeSnapshot
 
 VOL_WINDOW = 24
@@ -101,19 +102,22 @@ def _ema_last(values: np.ndarray, span: int) -> tuple[float, float]:
     return float(ema_now), float(ema_before)
 
 
-def _rolling_std(x: np.ndarray, window: int) -> np.ndarray:
-    """Rolling population standard deviation over complete windows (cumsum, vectorised).
+def _log_return_vols(close: np.ndarray, window: int) -> np.ndarray:
+    """Rolling population standard deviation of the log returns of ``close`` (vectorised).
 
-    Running sums of ``x`` and ``x * x`` from a leading zero, differenced ``window`` apart:
-    ``sqrt(max(s2 / window - (s1 / window) ** 2, 0))``. Both sums run in one 2-row array
-    (fewer numpy calls: this runs on every candle); each row's arithmetic is unchanged.
+    Log returns ``log(c[i + 1]) - log(c[i])``; running sums of them and of their squares
+    from a leading zero, differenced ``window`` apart:
+    ``sqrt(max(s2 / window - (s1 / window) ** 2, 0))`` over every complete window. Both sums
+    run in one 2-row array the returns are written into (fewer numpy calls: this runs on
+    every candle); the arithmetic of each value is that of ``plugins.llm_overseer.columns``.
     """
-    n = len(x)
+    logc = np.log(close)
+    n = len(logc) - 1
     if n < window:
-        return np.array([float(np.std(x))]) if n else np.array([0.0])
-    sums = np.empty((2, n + 1))
-    sums[:, 0] = 0.0
-    sums[0, 1:] = x
+        x = logc[1:] - logc[:-1]
+        return np.array([float(np.std(x))]) if n > 0 else np.array([0.0])
+    sums = np.zeros((2, n + 1))
+    x = np.subtract(logc[1:], logc[:-1], out=sums[0, 1:])
     np.multiply(x, x, out=sums[1, 1:])
     np.cumsum(sums, axis=1, out=sums)
     means = sums[:, window:] - sums[:, :-window]
@@ -149,8 +153,7 @@ def vol_stats(close: np.ndarray) -> tuple[float, float, float]:
     ``close`` is the (finite, positive) close window; volatility is the rolling standard
     deviation of log returns over ``VOL_WINDOW`` candles.
     """
-    logc = np.log(close)
-    vols = _rolling_std(logc[1:] - logc[:-1], VOL_WINDOW)  # log returns (np.diff)
+    vols = _log_return_vols(close, VOL_WINDOW)
     vol_recent = float(vols[-1])
     vol_baseline = median_of(vols)
     vol_ratio = vol_recent / vol_baseline if vol_baseline > 0 else 1.0
@@ -251,10 +254,11 @@ def frame_layout(
 class LayoutCache:
     """The :class:`FrameLayout` of the last column set seen, reused while columns repeat.
 
-    A backtest hands a fresh slice of the same frame on every candle: its column Index is a
-    new object with the same contents, which ``Index.equals`` confirms in well under a
-    microsecond. Keep one cache per pair. Safe to share between the bot's thread and the
-    worker (the entry is replaced as one tuple).
+    A new frame with the same columns (dry-run and live: every candle) is confirmed with
+    ``Index.equals`` (10-20 us for string columns); the entry then holds that frame's Index,
+    so every further lookup for the same frame is an identity check. Keep one cache per pair.
+    Safe to share between the bot's thread and the worker (the entry is replaced as one
+    tuple).
     """
 
     def __init__(
@@ -273,8 +277,12 @@ class LayoutCache:
     def get(self, columns: pd.Index) -> FrameLayout:
         """The layout of ``columns`` (looked up again only when the columns changed)."""
         entry = self._entry
-        if entry is not None and (columns is entry[0] or columns.equals(entry[0])):
-            return entry[1]
+        if entry is not None:
+            if columns is entry[0]:
+                return entry[1]
+            if columns.equals(entry[0]):
+                self._entry = (columns, entry[1])  # the next lookup of these is by identity
+                return entry[1]
         layout = frame_layout(columns, *self._args)
         self._entry = (columns, layout)
         return layout
@@ -481,7 +489,7 @@ class CoreArrays:
     """
 
     frame: pd.DataFrame
-    date_position: int
+    layout: FrameLayout  # of ``frame``'s columns
     close: np.ndarray  # float64
     vol_ratio: np.ndarray | None  # the precomputed column (see plugins.llm_overseer.columns)
     moving: bool = False
@@ -491,7 +499,7 @@ class CoreArrays:
     def ticks(self) -> np.ndarray:
         """Open times as int64 epoch nanoseconds (UTC; naive dates count as UTC)."""
         if self._ticks is None:
-            self._ticks = ticks_of(self.frame.iloc[:, self.date_position])
+            self._ticks = ticks_of(self.frame.iloc[:, self.layout.date])
         return self._ticks
 
     def patterns_at(self, row: int, patterns: Sequence[tuple[str, int]]) -> dict[str, int]:
@@ -528,8 +536,8 @@ def core_arrays(
         vol = frame[vol_ratio_column].to_numpy(dtype=float)
     return CoreArrays(
         frame=frame,
-        date_position=layout.date,
-        close=frame.iloc[:, layout.close].to_numpy(dtype=float),
+        layout=layout,
+        close=float_values(frame, layout.close),
         vol_ratio=vol,
     )
 
@@ -578,6 +586,10 @@ def core_from_arrays(
     )
 
 
+_NS_PER_UNIT = {"s": 1_000_000_000, "ms": 1_000_000, "us": 1_000, "ns": 1}
+_NAT = int(np.iinfo(np.int64).min)  # NaT's integer value
+
+
 def closed_in(arrays: CoreArrays, end: int, current_time_ns: int, timeframe: timedelta) -> int:
     """How many of the first ``end`` rows had closed at ``current_time_ns``.
 
@@ -587,14 +599,17 @@ def closed_in(arrays: CoreArrays, end: int, current_time_ns: int, timeframe: tim
     """
     limit = current_time_ns - timeframe_ns(timeframe)
     if arrays._ticks is None and not arrays.moving:
-        for row in (end - 1, end - 2):
-            if row < 0:
-                return 0
-            ts = arrays.frame.iat[row, arrays.date_position]
-            if not isinstance(ts, pd.Timestamp):
-                break
-            if ts.value <= limit:  # nanoseconds whatever the unit; naive counts as UTC
-                return row + 1
+        dates = column_values(arrays.frame, arrays.layout.date)
+        if isinstance(dates, pd.arrays.DatetimeArray) and dates.unit in _NS_PER_UNIT:
+            raw, scale = dates.asi8, _NS_PER_UNIT[dates.unit]  # UTC, or naive taken as UTC
+            for row in (end - 1, end - 2):
+                if row < 0:
+                    return 0
+                tick = int(raw[row])
+                if tick == _NAT:
+                    break
+                if tick * scale <= limit:
+                    return row + 1
     return int(np.searchsorted(arrays.ticks()[:end], limit, side="right"))
 
 

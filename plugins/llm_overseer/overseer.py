@@ -423,11 +423,15 @@ class Overseer:
         now: datetime,
     ) -> None:
         assert self.worker is not None
-        active = self.active_summary(core.pair, now)
-        job = _Job(due, core, frame, portfolio, active, now, time.monotonic())
         key = f"{due.pair}:tier{due.tier}"
         if due.tier >= 2:
             self._announce_escalation(due, "model")
+        if self.worker.pending(key):  # e.g. the model still thinking: no job to build
+            self.skipped_submissions += 1
+            logger.debug("llm_overseer: %s still pending; skipped", key)
+            return
+        active = self.active_summary(core.pair, now)
+        job = _Job(due, core, frame, portfolio, active, now, time.monotonic())
         if not self.worker.submit(key, 4 - due.tier, lambda: self._run_job(job)):
             # Not journalled here: the bot thread does no disk writes for the model path.
             self.skipped_submissions += 1

@@ -1,0 +1,61 @@
+"""One column of a dataframe as an array, by position, without building a Series.
+
+Every public way to take a column (``frame[name]``, ``frame.iloc[:, i]``) builds a Series
+first: 20-70 microseconds on a freshly analysed frame, which in dry-run and live is every
+frame the overseer sees (a new one per pair and candle), against 2-3 for the array itself.
+pandas keeps that array behind ``DataFrame._get_column_array``, the accessor its own
+``__getitem__`` uses. It is not public API, so this module is its only user and falls back to
+``iloc`` when it is missing or hands back something else than expected; pandas is pinned in
+``pyproject.toml`` and ``tests/test_frame_columns.py`` fails if the fast accessor stops
+being used or ever disagrees with ``iloc``.
+
+The arrays are pandas' own storage (views, never copies); NumPy arrays come back read-only.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pandas.api.extensions import ExtensionArray
+
+
+def _fast(frame: pd.DataFrame, position: int) -> Any:
+    getter = getattr(frame, "_get_column_array", None)
+    if getter is None:
+        return None
+    try:
+        return getter(position)
+    except Exception:  # any change of the private accessor: use the public path
+        return None
+
+
+def column_values(frame: pd.DataFrame, position: int) -> np.ndarray | ExtensionArray:
+    """The values of the column at ``position``: a NumPy array or a pandas extension array.
+
+    Raises ``IndexError`` naming the position when the frame has no such column.
+    """
+    if not -frame.shape[1] <= position < frame.shape[1]:
+        raise IndexError(f"column position {position} outside a frame of {frame.shape[1]} columns")
+    values = _fast(frame, position)
+    if values is None or len(values) != len(frame):
+        values = frame.iloc[:, position].array
+        if isinstance(values, pd.arrays.NumpyExtensionArray):
+            values = values.to_numpy()
+    if isinstance(values, np.ndarray) and values.flags.writeable:
+        values = values.view()
+        values.flags.writeable = False
+    return values
+
+
+def float_values(frame: pd.DataFrame, position: int) -> np.ndarray:
+    """The column at ``position`` as float64 (the storage itself when it is float64 already).
+
+    Same values as ``frame.iloc[:, position].to_numpy(dtype=float)``; raises like it for
+    values that are not numbers.
+    """
+    values = column_values(frame, position)
+    if isinstance(values, np.ndarray) and values.dtype == np.float64:
+        return values
+    return frame.iloc[:, position].to_numpy(dtype=float)
