@@ -14,21 +14,12 @@ The arrays are pandas' own storage (views, never copies); NumPy arrays come back
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import pandas as pd
 from pandas.api.extensions import ExtensionArray
 
-
-def _fast(frame: pd.DataFrame, position: int) -> Any:
-    getter = getattr(frame, "_get_column_array", None)
-    if getter is None:
-        return None
-    try:
-        return getter(position)
-    except Exception:  # any change of the private accessor: use the public path
-        return None
+#: pandas' private column accessor (``None`` if a pandas version lacks it).
+_GET_COLUMN_ARRAY = getattr(pd.DataFrame, "_get_column_array", None)
 
 
 def column_values(frame: pd.DataFrame, position: int) -> np.ndarray | ExtensionArray:
@@ -36,9 +27,15 @@ def column_values(frame: pd.DataFrame, position: int) -> np.ndarray | ExtensionA
 
     Raises ``IndexError`` naming the position when the frame has no such column.
     """
-    if not -frame.shape[1] <= position < frame.shape[1]:
-        raise IndexError(f"column position {position} outside a frame of {frame.shape[1]} columns")
-    values = _fast(frame, position)
+    width = len(frame.columns)
+    if not -width <= position < width:
+        raise IndexError(f"column position {position} outside a frame of {width} columns")
+    values = None
+    if _GET_COLUMN_ARRAY is not None:
+        try:
+            values = _GET_COLUMN_ARRAY(frame, position)
+        except Exception:  # any change of the private accessor: use the public path
+            values = None
     if values is None or len(values) != len(frame):
         values = frame.iloc[:, position].array
         if isinstance(values, pd.arrays.NumpyExtensionArray):

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from plugins import frame_columns
 from plugins.frame_columns import column_values, float_values
 
 
@@ -46,6 +47,16 @@ def test_other_dtypes_match_iloc() -> None:
     assert flags.equals(df["flag"].array)
 
 
+def test_a_failing_accessor_falls_back_to_the_public_path(monkeypatch) -> None:
+    df = _frame()
+
+    def broken(frame: pd.DataFrame, position: int) -> None:
+        raise TypeError("changed signature")
+
+    monkeypatch.setattr(frame_columns, "_GET_COLUMN_ARRAY", broken)
+    np.testing.assert_array_equal(float_values(df, 1), df["close"].to_numpy())
+
+
 def test_a_bad_position_is_named() -> None:
     df = _frame()
     with pytest.raises(IndexError, match="column position 5 outside a frame of 5 columns"):
@@ -55,7 +66,7 @@ def test_a_bad_position_is_named() -> None:
 def test_without_the_private_accessor_the_public_path_gives_the_same(monkeypatch) -> None:
     df = _frame()
     expected = [df.iloc[:, i].array for i in range(df.shape[1])]
-    monkeypatch.delattr(pd.DataFrame, "_get_column_array")
+    monkeypatch.setattr(frame_columns, "_GET_COLUMN_ARRAY", None)
     np.testing.assert_array_equal(float_values(df, 1), df.iloc[:, 1].to_numpy(dtype=float))
     for i in range(df.shape[1]):
         pd.testing.assert_series_equal(pd.Series(column_values(df, i)), pd.Series(expected[i]))

@@ -46,6 +46,7 @@ import json
 import math
 import sqlite3
 import tempfile
+import warnings
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -75,6 +76,7 @@ from plugins.llm_overseer.context import (
     median_of,
     session_of,
     vol_stats,
+    window_vol_stats,
 )
 from plugins.llm_overseer.overseer import Overseer
 from plugins.llm_overseer.plugin import OverseerPlugin
@@ -448,7 +450,8 @@ def test_closed_rows_agree_with_the_dataframe_search(unit, tz) -> None:
     df = _dates_frame(unit, tz)
     tf = timedelta(minutes=5)
     first = pd.Timestamp("2024-03-01", tz="UTC").to_pydatetime()
-    arrays = core_arrays(df, frame_layout(df.columns))
+    layout = frame_layout(df.columns)
+    arrays = core_arrays(df, layout.date, layout.close)
     assert arrays is not None
     for minutes in (-5, 0, 4, 5, 7, 60, 195, 200, 205, 400):
         now = first + timedelta(minutes=minutes)
@@ -470,8 +473,9 @@ def test_core_features_equal_the_full_features(plain_frames) -> None:
     seen_patterns = 0
     for pair, df in plain_frames.items():
         wide = column_frames[pair]
+        layout = frame_layout(wide.columns)
         arrays = core_arrays(
-            wide, frame_layout(wide.columns), vol_ratio_column(settings.context_candles)
+            wide, layout.date, layout.close, vol_ratio_column(settings.context_candles)
         )
         assert arrays is not None and arrays.vol_ratio is not None
         for end in (*range(1, 60), *range(HISTORY, len(df), 11)):
@@ -513,8 +517,9 @@ def test_the_column_is_not_used_across_a_gap(plain_frames) -> None:
     wide = with_overseer_column(plain_frames)["BTC/USDC"]
     part = wide.iloc[2000:3000].drop(index=2900)  # synthetic: one candle missing
     now = (part["date"].iloc[-1] + STEP).to_pydatetime()
+    layout = frame_layout(part.columns)
     arrays = core_arrays(
-        part, frame_layout(part.columns), vol_ratio_column(settings.context_candles)
+        part, layout.date, layout.close, vol_ratio_column(settings.context_candles)
     )
     layouts = LayoutCache()
     tf = timedelta(minutes=5)
@@ -551,3 +556,30 @@ def test_add_indicators_adds_one_causal_column_in_backtests_only(plain_frames) -
 
 if __name__ == "__main__":
     print(json.dumps(all_hashes(), indent=2))
+
+
+@pytest.mark.parametrize("bad", [np.nan, 0.0, -1.0, np.inf, -np.inf])
+@pytest.mark.parametrize("where", [0, 1, 150, 280, 299])
+def test_a_window_with_a_bad_close(bad: float, where: int) -> None:
+    """Synthetic closes with one bad value anywhere: a missing close is filled from its
+    neighbours (same as vol_stats of the filled window); any other bad value makes the
+    window unusable. No numpy warning escapes either way."""
+    closes = 100.0 * np.exp(np.cumsum(np.sin(np.arange(300) * 0.7) * 1e-3))
+    window = closes.copy()
+    window[where] = bad
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = window_vol_stats(window)
+    assert window_vol_stats(closes)[1] == vol_stats(closes)
+    if not np.isnan(bad):
+        assert got is None
+        return
+    filled = pd.Series(window).ffill().bfill().to_numpy()
+    assert got is not None
+    np.testing.assert_array_equal(got[0], filled)
+    assert got[1] == vol_stats(filled)
+
+
+def test_a_window_without_a_usable_close_gives_none() -> None:
+    assert window_vol_stats(np.full(300, np.nan)) is None
+    assert window_vol_stats(np.full(300, -5.0)) is None

@@ -153,7 +153,11 @@ def vol_stats(close: np.ndarray) -> tuple[float, float, float]:
     ``close`` is the (finite, positive) close window; volatility is the rolling standard
     deviation of log returns over ``VOL_WINDOW`` candles.
     """
-    vols = _log_return_vols(close, VOL_WINDOW)
+    return _vol_ratio(_log_return_vols(close, VOL_WINDOW))
+
+
+def _vol_ratio(vols: np.ndarray) -> tuple[float, float, float]:
+    """Last rolling volatility, the median of all, and their ratio (1 for a zero median)."""
     vol_recent = float(vols[-1])
     vol_baseline = median_of(vols)
     vol_ratio = vol_recent / vol_baseline if vol_baseline > 0 else 1.0
@@ -175,15 +179,32 @@ def window_return(close: np.ndarray, n: int) -> float:
     return float(close[-1] / close[-1 - n] - 1.0)
 
 
-def _clean_close(close: np.ndarray) -> np.ndarray | None:
+def _fill_close(close: np.ndarray) -> np.ndarray | None:
     """The close window with gaps filled (ffill, then bfill), or ``None`` if unusable."""
-    # min > 0 rules out NaN (min propagates it), -inf, zero and negatives; max < inf, +inf.
-    if close.min() > 0 and close.max() < math.inf:
-        return close
     close = pd.Series(close).ffill().bfill().to_numpy(dtype=float)
     if not np.all(np.isfinite(close)) or np.any(close <= 0):
         return None
     return close
+
+
+def window_vol_stats(
+    window: np.ndarray,
+) -> tuple[np.ndarray, tuple[float, float, float]] | None:
+    """The usable close window and its :func:`vol_stats`; ``None`` if it cannot be used.
+
+    A window holding a missing, infinite, zero or negative close is filled (ffill, then
+    bfill) first; ``None`` when that leaves one. Such a close makes a log return, hence the
+    last rolling volatility, non-finite, which is how it is detected without a separate pass.
+    """
+    with np.errstate(all="ignore"):  # bad closes are dealt with below
+        vols = _log_return_vols(window, VOL_WINDOW)
+    if not math.isfinite(vols[-1]):
+        filled = _fill_close(window)
+        if filled is None:
+            return None
+        window = filled
+        vols = _log_return_vols(window, VOL_WINDOW)
+    return window, _vol_ratio(vols)
 
 
 @dataclass(frozen=True, slots=True)
@@ -274,6 +295,31 @@ class LayoutCache:
         )
         self._entry: tuple[pd.Index, FrameLayout] | None = None
 
+    def price_positions(self, columns: pd.Index) -> tuple[int | None, int | None]:
+        """Positions of ``date`` and ``close`` in ``columns`` (``None`` when absent).
+
+        While the cached layout stands, a frame as wide as its columns with ``date`` and
+        ``close`` at the same positions is taken as is (two names read instead of comparing
+        every name: the per-candle path reads only those two columns); anything else goes
+        through :meth:`get`, which also checks every other column when it is asked for.
+        """
+        entry = self._entry
+        if entry is not None:
+            cached, layout = entry
+            date, close = layout.date, layout.close
+            if columns is cached:
+                return date, close
+            if (
+                date is not None
+                and close is not None
+                and len(columns) == len(cached)
+                and columns[date] == "date"
+                and columns[close] == "close"
+            ):
+                return date, close
+        layout = self.get(columns)
+        return layout.date, layout.close
+
     def get(self, columns: pd.Index) -> FrameLayout:
         """The layout of ``columns`` (looked up again only when the columns changed)."""
         entry = self._entry
@@ -303,7 +349,7 @@ def read_patterns(
     """Direction (+1/-1) of every pattern column that is non-zero at ``row``."""
     out: dict[str, int] = {}
     for name, pos in patterns:
-        val = _number(df.iat[row, pos])
+        val = _number(column_values(df, pos)[row])  # the cell ``df.iat[row, pos]``
         if val is not None and val != 0:
             out[str(name)] = 1 if val > 0 else -1
     return out
@@ -459,10 +505,10 @@ def core_features(
     window = (
         arrays.close[first:n_closed] if arrays is not None else _close_window(df, first, n_closed)
     )
-    close = _clean_close(window)
-    if close is None:
+    stats = window_vol_stats(window)
+    if stats is None:
         return None
-    _, _, ratio = vol_stats(close)
+    close, (_, _, ratio) = stats
     return CoreFeatures(
         pair=pair,
         close=float(close[-1]),
@@ -489,7 +535,7 @@ class CoreArrays:
     """
 
     frame: pd.DataFrame
-    layout: FrameLayout  # of ``frame``'s columns
+    date_position: int
     close: np.ndarray  # float64
     vol_ratio: np.ndarray | None  # the precomputed column (see plugins.llm_overseer.columns)
     moving: bool = False
@@ -499,7 +545,7 @@ class CoreArrays:
     def ticks(self) -> np.ndarray:
         """Open times as int64 epoch nanoseconds (UTC; naive dates count as UTC)."""
         if self._ticks is None:
-            self._ticks = ticks_of(self.frame.iloc[:, self.layout.date])
+            self._ticks = ticks_of(self.frame.iloc[:, self.date_position])
         return self._ticks
 
     def patterns_at(self, row: int, patterns: Sequence[tuple[str, int]]) -> dict[str, int]:
@@ -520,24 +566,27 @@ class CoreArrays:
 
 
 def core_arrays(
-    frame: pd.DataFrame, layout: FrameLayout, vol_ratio_column: str | None = None
+    frame: pd.DataFrame,
+    date: int | None,
+    close: int | None,
+    vol_ratio_column: str | None = None,
 ) -> CoreArrays | None:
     """The arrays of ``frame`` the per-candle path reads (``None`` without date or close).
 
-    Columns are taken by their positions in ``layout`` (the frame's :class:`FrameLayout`):
-    a name lookup on a new frame first builds the column index's hash table, which costs
-    more than the arrays themselves in dry-run and live, where every candle brings a new
-    frame.
+    ``date`` and ``close`` are the positions of those columns (see
+    :meth:`LayoutCache.price_positions`): a name lookup on a new frame first builds the
+    column index's hash table, which costs more than the arrays themselves in dry-run and
+    live, where every candle brings a new frame.
     """
-    if layout.date is None or layout.close is None:
+    if date is None or close is None:
         return None
     vol = None
     if vol_ratio_column and vol_ratio_column in frame.columns:
         vol = frame[vol_ratio_column].to_numpy(dtype=float)
     return CoreArrays(
         frame=frame,
-        layout=layout,
-        close=float_values(frame, layout.close),
+        date_position=date,
+        close=float_values(frame, close),
         vol_ratio=vol,
     )
 
@@ -599,7 +648,7 @@ def closed_in(arrays: CoreArrays, end: int, current_time_ns: int, timeframe: tim
     """
     limit = current_time_ns - timeframe_ns(timeframe)
     if arrays._ticks is None and not arrays.moving:
-        dates = column_values(arrays.frame, arrays.layout.date)
+        dates = column_values(arrays.frame, arrays.date_position)
         if isinstance(dates, pd.arrays.DatetimeArray) and dates.unit in _NS_PER_UNIT:
             raw, scale = dates.asi8, _NS_PER_UNIT[dates.unit]  # UTC, or naive taken as UTC
             for row in (end - 1, end - 2):
@@ -648,11 +697,11 @@ def build_features(
     first = max(n_closed - context_candles, 0)
     if n_closed - first < VOL_WINDOW + 2:
         return None
-    close = _clean_close(_close_window(df, first, n_closed))
-    if close is None:
+    stats = window_vol_stats(_close_window(df, first, n_closed))
+    if stats is None:
         return None
+    close, (vol_recent, vol_baseline, vol_ratio) = stats
     last = close[-1]
-    vol_recent, vol_baseline, vol_ratio = vol_stats(close)
     ema_now, ema_before = _ema_last(close, EMA_SPAN)
     ema_gap = last / ema_now - 1.0
     slope = ema_now / ema_before - 1.0

@@ -328,8 +328,8 @@ class Overseer:
         frame = candles.source_frame()
         arrays = self._arrays.get(pair)
         if arrays is None or arrays.frame is not frame:
-            layout = self._layout_cache(pair).get(frame.columns)
-            arrays = core_arrays(frame, layout, self._vol_ratio_column)
+            date, close = self._layout_cache(pair).price_positions(frame.columns)
+            arrays = core_arrays(frame, date, close, self._vol_ratio_column)
             if arrays is None:
                 return None
             self._arrays[pair] = arrays
