@@ -5,13 +5,21 @@
    ``approve_entry``, ``risk_advice`` and ``exit_advice``. It is timed with the overseer in
    ``llm`` mode against the local stub server holding *every* answer for 10 s, in ``rules``
    mode, and with the overseer ``off``; iterations rotate between the three so machine noise
-   hits all alike. Two analyses of the last 1000 real 5m candles of each pair:
+   hits all alike. The stub runs in a child process, as a real model server is elsewhere:
+   in-process, its handling of each request competed with the bot's thread for the
+   interpreter lock, a cost no real deployment has. Three kinds of iteration on the last
+   1000 real 5m candles of each pair:
 
-   - stand-in: 17 TA-Lib indicator and signal columns (a light strategy: the overseer's
-     share is at its largest);
+   - stand-in: 17 TA-Lib indicator and signal columns and nothing else (a light strategy's
+     analysis alone, without any of Freqtrade's own work: the overseer's share is at its
+     largest);
    - real pipeline: the same TA-Lib columns plus the ``patterns`` and ``session_manager``
      plugins' ``add_indicators`` columns joined onto the frame as the plugin manager does
-     (what an iteration of our strategies costs; ~100 columns).
+     (what the analysis of our strategies costs; ~100 columns), again without Freqtrade's work;
+   - in Freqtrade: the stand-in as a real Freqtrade strategy, after Freqtrade's own handling
+     of a new candle with a REST refresh (``_FreqtradeNewCandle``: the fetched candles become
+     a frame and are merged into the cached ones, then ``_analyze_ticker_internal``), network
+     time left out: what a light strategy's bot does per pair and new candle.
 
    Rows: p50/p99 ratio on/off (target <= 1.1x) and the hooks' own time in microseconds.
 
@@ -55,15 +63,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import talib
+from freqtrade.data.converter import clean_ohlcv_dataframe, ohlcv_to_dataframe
+from freqtrade.data.dataprovider import DataProvider
+from freqtrade.enums import CandleType, RunMode
+from freqtrade.strategy import IStrategy
 
-from plugins.analyzed import AnalyzedCandles
+from plugins.analyzed import AnalyzedCandles, ticks_of
 from plugins.hookspecs import TradeSnapshot
 from plugins.llm_overseer.plugin import OverseerPlugin
 from plugins.llm_overseer.settings import Settings
 from plugins.patterns.plugin import PatternsPlugin
 from plugins.session_manager.plugin import SessionPlugin
 from tests.conftest import shared_data_dir
-from tests.openai_stub_server import Reply, StubServer
+from tests.openai_stub_server import Reply, StubProcess, StubServer
 
 PAIRS = {"BTC/USDC": "BTC_USDT", "ETH/USDC": "ETH_USDT"}
 NEUTRAL = {
@@ -106,7 +118,12 @@ def _pct(values: list[float], q: float) -> float:
 
 def _talib_columns(src: pd.DataFrame) -> pd.DataFrame:
     """Stand-in for a strategy's own analysis: 17 TA-Lib indicator and signal columns."""
-    df = src.copy()
+    df = _talib_indicators(src.copy())
+    return _talib_signals(df)
+
+
+def _talib_indicators(df: pd.DataFrame) -> pd.DataFrame:
+    """The stand-in's 15 TA-Lib indicator columns, added to ``df``."""
     h, lo, c, v = (df[k].to_numpy(dtype=float) for k in ("high", "low", "close", "volume"))
     for n in (9, 21, 50, 200):
         df[f"ema_{n}"] = talib.EMA(c, n)
@@ -117,9 +134,103 @@ def _talib_columns(src: pd.DataFrame) -> pd.DataFrame:
     df["adx"] = talib.ADX(h, lo, c, 14)
     df["mfi"] = talib.MFI(h, lo, c, v, 14)
     df["slowk"], df["slowd"] = talib.STOCH(h, lo, c)
+    return df
+
+
+def _talib_signals(df: pd.DataFrame) -> pd.DataFrame:
+    """The stand-in's entry and exit signal columns, added to ``df``."""
     df["enter_long"] = ((df["rsi"] < 30) & (df["ema_9"] > df["ema_21"])).astype(int)
     df["exit_long"] = (df["rsi"] > 70).astype(int)
     return df
+
+
+class _LightStrategy(IStrategy):
+    """The stand-in analysis as a Freqtrade strategy (indicators, then entry and exit)."""
+
+    INTERFACE_VERSION = 3
+    timeframe = "5m"
+    minimal_roi = {"0": 0.02}
+    stoploss = -0.05
+
+    def populate_indicators(self, dataframe: pd.DataFrame, metadata: dict) -> pd.DataFrame:
+        """The 15 indicator columns."""
+        return _talib_indicators(dataframe)
+
+    def populate_entry_trend(self, dataframe: pd.DataFrame, metadata: dict) -> pd.DataFrame:
+        """Entry and exit signals (both here: the split does not matter for timing)."""
+        return _talib_signals(dataframe)
+
+    def populate_exit_trend(self, dataframe: pd.DataFrame, metadata: dict) -> pd.DataFrame:
+        """Signals already set by the entry step."""
+        return dataframe
+
+
+#: Candles one refresh call fetches: Freqtrade's default ``ohlcv_candle_limit``.
+CANDLE_LIMIT = 500
+
+
+class _FreqtradeNewCandle:
+    """Freqtrade's own work when a pair's new candle arrives, then the light strategy's.
+
+    What ``Exchange._process_ohlcv_df`` and ``IStrategy.analyze_pair`` do with a REST
+    refresh (no websocket): the fetched ``CANDLE_LIMIT`` candles (ccxt's list of lists) become
+    a frame (``ohlcv_to_dataframe``), are merged with the cached 1000 candles
+    (``clean_ohlcv_dataframe`` of both), the cache is cut back to 1000 rows, the strategy gets
+    a copy (``dp.ohlcv``) and analyses it (``_analyze_ticker_internal``: ``analyze_ticker``,
+    the result checks, the analysed-frame cache). Network time is left out. One strategy
+    instance per variant, since Freqtrade analyses a candle only once per instance.
+    """
+
+    def __init__(self, data: dict[str, pd.DataFrame], variants: list[str]) -> None:
+        config = {
+            "timeframe": "5m",
+            "runmode": RunMode.DRY_RUN,
+            "dry_run": True,
+            "stake_currency": "USDC",
+            "candle_type_def": CandleType.SPOT,
+        }
+        self.strategies: dict[str, IStrategy] = {}
+        for label in variants:
+            strategy = _LightStrategy(config)
+            strategy.dp = DataProvider(config, None, None)
+            self.strategies[label] = strategy
+        self.data = data
+        self.raw = {}
+        for pair, df in data.items():
+            ms = ticks_of(df["date"]) // 1_000_000  # ccxt's open times: epoch milliseconds
+            prices = df[["open", "high", "low", "close", "volume"]].to_numpy(dtype=float)
+            self.raw[pair] = np.column_stack((ms.astype(float), prices))
+
+    def inputs(self, now: datetime) -> dict[str, tuple[pd.DataFrame, list[list[float]]]]:
+        """Per pair: the cache before the candle closing at ``now``, and the fetch's candles."""
+        out = {}
+        for pair, df in self.data.items():
+            end = int(df["date"].searchsorted(now))
+            cached = df.iloc[max(end - 1001, 0) : end - 1].reset_index(drop=True)
+            ticks = self.raw[pair][max(end - CANDLE_LIMIT, 0) : end].tolist()
+            for tick in ticks:
+                tick[0] = int(tick[0])
+            out[pair] = (cached, ticks)
+        return out
+
+    def analyse(
+        self, inputs: dict[str, tuple[pd.DataFrame, list[list[float]]]], label: str
+    ) -> dict[str, pd.DataFrame]:
+        """Freqtrade's refresh and analysis of every pair, as ``label``'s strategy."""
+        strategy = self.strategies[label]
+        out = {}
+        for pair, (cached, ticks) in inputs.items():
+            fetched = ohlcv_to_dataframe(ticks, "5m", pair, fill_missing=False)
+            merged = clean_ohlcv_dataframe(
+                pd.concat([cached, fetched], axis=0),
+                "5m",
+                pair,
+                fill_missing=True,
+                drop_incomplete=False,
+            )
+            klines = merged.tail(1000).reset_index(drop=True)
+            out[pair] = strategy._analyze_ticker_internal(klines.copy(), {"pair": pair})
+        return out
 
 
 _PATTERNS = PatternsPlugin()
@@ -158,11 +269,12 @@ def _latency_rows(
 ) -> list[dict[str, Any]]:
     rows = []
     suffix = "" if label == "stand-in" else f" ({label})"
-    what = (
-        "stand-in strategy (17 TA-Lib columns)"
-        if label == "stand-in"
-        else "real pipeline (TA-Lib + patterns + session_manager columns)"
-    )
+    what = {
+        "stand-in": "stand-in strategy (17 TA-Lib columns)",
+        "real pipeline": "real pipeline (TA-Lib + patterns + session_manager columns)",
+        "in Freqtrade": "stand-in as a Freqtrade strategy after Freqtrade's own refresh of "
+        f"{CANDLE_LIMIT} fetched candles (no network)",
+    }[label]
     for q, name in ((50, "p50"), (99, "p99")):
         on, off, rules = (_pct(totals[k], q) for k in ("llm", "off", "rules"))
         rows.append(
@@ -204,13 +316,13 @@ def _latency_rows(
 
 
 def bench_latency(
-    data: dict[str, pd.DataFrame], loops: int = 1500, real_loops: int = 1000
+    data: dict[str, pd.DataFrame], loops: int = 1500, real_loops: int = 1000, ft_loops: int = 600
 ) -> list[dict[str, Any]]:
     """Iteration latency: overseer off, rules mode, and llm mode with the model stuck 10 s."""
     start = pd.Timestamp("2024-06-10 00:00", tz="UTC")
     with (
         tempfile.TemporaryDirectory() as tmp,
-        StubServer(default=Reply.answer(NEUTRAL, delay_s=10.0)) as stub,
+        StubProcess(default=Reply.answer(NEUTRAL, delay_s=10.0)) as stub,
     ):
         os.environ.setdefault("OPENROUTER_API_KEY", "bench-key-not-secret")
         plugins = {
@@ -241,7 +353,10 @@ def bench_latency(
                 out[p] = df.iloc[max(end - 1000, 0) : end]
             return out
 
-        def iterate(work, first: int, n: int) -> tuple[dict, dict, datetime]:
+        def iterate(work, first: int, n: int, prepare=None) -> tuple[dict, dict, datetime]:
+            """``n`` iterations from candle ``first``: ``prepare(now)`` (untimed, default the
+            frames) feeds ``work(inputs, label)`` (timed with the variant's hooks)."""
+            prepare = prepare or frames_at
             totals: dict[str, list[float]] = {k: [] for k in plugins}
             hooks: dict[str, list[float]] = {k: [] for k in plugins}
             order = list(plugins)
@@ -250,12 +365,12 @@ def bench_latency(
                 if k % 50 == 0:
                     gc.collect()  # untimed; the collector is paused while timing (see above)
                 now = (start + pd.Timedelta(minutes=5 * k)).to_pydatetime()  # as Freqtrade's
-                frames = frames_at(now)
+                inputs = prepare(now)
                 order = order[1:] + order[:1]  # rotate so noise hits every variant alike
                 for label in order:
                     plugin = plugins[label]
                     t0 = time.perf_counter()
-                    analyzed = work(frames)
+                    analyzed = work(inputs, label)
                     t1 = time.perf_counter()
                     plugin.bot_loop(current_time=now, analyzed=analyzed, open_trades=[trade])
                     for pair in analyzed:
@@ -270,8 +385,12 @@ def bench_latency(
         gc_enabled = gc.isenabled()
         gc.disable()
         try:
-            stand_in = iterate(_strategy_work, 0, loops)
-            real = iterate(_real_pipeline, loops, real_loops)
+            stand_in = iterate(lambda f, _: _strategy_work(f), 0, loops)
+            real = iterate(lambda f, _: _real_pipeline(f), loops, real_loops)
+            freqtrade = _FreqtradeNewCandle(data, list(plugins))
+            in_freqtrade = iterate(
+                freqtrade.analyse, loops + real_loops, ft_loops, prepare=freqtrade.inputs
+            )
         finally:
             if gc_enabled:
                 gc.enable()
@@ -290,12 +409,15 @@ def bench_latency(
             between.append(time.perf_counter() - t1)
         worker = plugins["llm"].overseer.worker
         stuck = worker is not None and not worker.idle()
-        requests = len(stub.requests)
-        stub.release.set()
+        stub.stop()  # releases the held answer, so the worker ends at once
+        requests = stub.requests
         for p in plugins.values():
             p.bot_stop()
     rows = _latency_rows("stand-in", stand_in[0], stand_in[1], loops, stuck, requests)
     rows += _latency_rows("real pipeline", real[0], real[1], real_loops, stuck, requests)
+    rows += _latency_rows(
+        "in Freqtrade", in_freqtrade[0], in_freqtrade[1], ft_loops, stuck, requests
+    )
     rows.append(
         {
             "name": "overseer hooks time p50 between candles (model delayed)",

@@ -11,18 +11,21 @@ characters / 4 -- an estimate (about 4 characters per token), labelled as such h
 
 Every request is recorded (body and whether an ``Authorization`` header came) for assertions.
 Delays wait on an event that :meth:`StubServer.stop` sets, so tearing down never waits out a
-long scripted delay.
+long scripted delay. :class:`StubProcess` runs one in a child process (latency benchmarks).
 """
 
 from __future__ import annotations
 
 import json
+import multiprocessing
+import multiprocessing.process
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from multiprocessing.connection import Connection
 from typing import Any
 
 
@@ -201,6 +204,65 @@ class StubServer:
 
     def __enter__(self) -> StubServer:
         return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def serve_on_pipe(conn: Connection, default: Reply) -> None:
+    """Entry point of a child process: serve ``default`` until told to stop over ``conn``.
+
+    Sends the base URL once serving, waits for any message, then releases held answers,
+    sends the number of requests served and stops. For measurements where the server's own
+    work must not compete with the client process for its interpreter lock.
+    """
+    with StubServer(default=default) as stub:
+        conn.send(stub.base_url)
+        conn.recv()
+        stub.release.set()
+        conn.send(len(stub.requests))
+
+
+class StubProcess:
+    """A :class:`StubServer` answering ``default`` in a child process (a context manager).
+
+    ``base_url`` while running; ``requests`` (how many it served) once stopped (``stop``
+    or leaving the ``with`` block).
+    """
+
+    def __init__(self, default: Reply) -> None:
+        self.default = default
+        self.base_url = ""
+        self.requests = 0
+        self._conn: Connection | None = None
+        self._process: multiprocessing.process.BaseProcess | None = None
+
+    def __enter__(self) -> StubProcess:
+        ctx = multiprocessing.get_context("spawn")
+        parent, child = ctx.Pipe()
+        self._process = ctx.Process(target=serve_on_pipe, args=(child, self.default), daemon=True)
+        self._process.start()
+        if not parent.poll(60):
+            self._process.kill()
+            raise RuntimeError("stub server process did not start within 60 s")
+        self.base_url = parent.recv()
+        self._conn = parent
+        return self
+
+    def stop(self) -> None:
+        """Release held answers, count the requests and end the process (idempotent)."""
+        if self._conn is None or self._process is None:
+            return
+        conn, process = self._conn, self._process
+        self._conn = self._process = None
+        try:
+            conn.send("stop")
+            if conn.poll(10):
+                self.requests = conn.recv()
+        finally:
+            process.join(5)
+            if process.is_alive():
+                process.kill()
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
