@@ -7,9 +7,13 @@ journal, the spend ledger and the notifications.
 
 from __future__ import annotations
 
+import http.client
 import json
 import sqlite3
+import threading
 import time
+import urllib.error
+import urllib.request
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -20,7 +24,7 @@ from plugins.hookspecs import TradeSnapshot
 from plugins.llm_overseer.overseer import Overseer
 from plugins.llm_overseer.plugin import OverseerPlugin
 from plugins.llm_overseer.settings import Settings
-from tests.openai_stub_server import Reply, StubServer
+from tests.openai_stub_server import Reply, StubProcess, StubServer
 
 NOW = datetime(2024, 3, 5, 14, 0, tzinfo=UTC)
 KEY = "sk-test-secret-value-123"
@@ -427,3 +431,34 @@ def test_tier1_escalation_request_leads_to_a_tier2_call(tmp_path, stub, frames) 
     assert ov.exit_reason(newer, t, 0.0) is None  # opened after the request: not exited
     assert [r["tier"] for r in rows(tmp_path, "SELECT tier FROM calls ORDER BY id")] == [1, 2]
     ov.stop()
+
+
+def _post(url: str, timeout: float = 30.0) -> int:
+    request = urllib.request.Request(
+        url + "/chat/completions",
+        data=json.dumps({"messages": [{"role": "user", "content": "hi"}]}).encode(),
+        headers={"content-type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status
+    except (urllib.error.URLError, ConnectionError, http.client.HTTPException):
+        return 0  # a held answer cut off by the stop
+
+
+def test_stub_in_a_child_process_serves_counts_and_releases_held_answers() -> None:
+    with StubProcess(Reply.answer({"ok": True})) as stub:
+        assert _post(stub.base_url) == 200
+        assert _post(stub.base_url) == 200
+    assert stub.requests == 2
+    held = StubProcess(Reply.answer({"ok": True}, delay_s=60.0))
+    with held:
+        worker = threading.Thread(target=_post, args=(held.base_url,))
+        worker.start()
+        time.sleep(0.5)  # the request is held by the child
+        started = time.monotonic()
+        held.stop()
+        worker.join(15)
+        assert not worker.is_alive()
+        assert time.monotonic() - started < 15
+    assert held.requests == 1
