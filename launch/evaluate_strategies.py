@@ -76,6 +76,15 @@ def strategy_path_for(strategy: str) -> Path:
     return freqtrade_templates() if strategy == SAMPLE_STRATEGY else STRATEGY_PATH
 
 
+def tuned_parameter_files(strategies: Sequence[str]) -> list[str]:
+    """Hyperopt parameter files beside our strategies, which Freqtrade loads over defaults."""
+    return [
+        str(STRATEGY_PATH / f"{s}.json")
+        for s in strategies
+        if s != SAMPLE_STRATEGY and (STRATEGY_PATH / f"{s}.json").exists()
+    ]
+
+
 def free_port() -> int:
     """A TCP port on loopback that nothing listens on right now."""
     with socket.socket() as sock:
@@ -381,6 +390,8 @@ def main(argv: list[str] | None = None) -> int:
     for fee in args.fee:
         if not (math.isfinite(fee) and 0 <= fee < 0.1):
             parser.error(f"--fee must be in [0, 0.1), got {fee}")
+    for name in tuned_parameter_files(args.strategies):
+        print(f"note: Freqtrade loads {name} (hyperopt's export): results use its parameters")
     with tempfile.TemporaryDirectory(prefix="evaluate-") as tmp:
         rows = evaluate(
             args.strategies,
