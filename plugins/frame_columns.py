@@ -5,7 +5,7 @@ first: 20-70 microseconds on a freshly analysed frame, which in dry-run and live
 frame the overseer sees (a new one per pair and candle), against 2-3 for the array itself.
 pandas keeps that array behind ``DataFrame._get_column_array``, the accessor its own
 ``__getitem__`` uses. It is not public API, so this module is its only user and falls back to
-``iloc`` when it is missing or hands back something else than expected; pandas is pinned in
+``iloc`` when it is missing or hands back something other than expected; pandas is pinned in
 ``pyproject.toml`` and ``tests/test_frame_columns.py`` fails if the fast accessor stops
 being used or ever disagrees with ``iloc``.
 

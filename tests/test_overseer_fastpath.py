@@ -583,3 +583,15 @@ def test_a_window_with_a_bad_close(bad: float, where: int) -> None:
 def test_a_window_without_a_usable_close_gives_none() -> None:
     assert window_vol_stats(np.full(300, np.nan)) is None
     assert window_vol_stats(np.full(300, -5.0)) is None
+
+
+def test_price_positions_follow_moved_columns() -> None:
+    """Synthetic column sets: date and close found wherever they are, at any width."""
+    cache = LayoutCache()
+    assert cache.price_positions(pd.Index(["date", "open", "close", "rsi"])) == (0, 2)
+    assert cache.price_positions(pd.Index(["date", "open", "close", "adx"])) == (0, 2)
+    # same width, the two swapped with other columns: the quick check fails, the full one runs
+    assert cache.price_positions(pd.Index(["open", "date", "rsi", "close"])) == (1, 3)
+    assert cache.price_positions(pd.Index(["open", "date", "rsi", "close", "x"])) == (1, 3)
+    assert cache.price_positions(pd.Index(["open", "high", "x", "y", "z"])) == (None, None)
+    assert cache.price_positions(pd.Index(["close", "high", "x", "y", "date"])) == (4, 0)
