@@ -13,7 +13,7 @@ import pandas as pd
 from freqtrade.enums import TRADE_MODES
 from pandas import DataFrame
 
-from plugins.flash_signals import session_thresholds
+from plugins.flash_signals import flash_indicators, session_thresholds
 from plugins.orderbook import imbalance as book_imbalance
 from plugins.strategy_base import AgentStrategy
 
@@ -35,6 +35,23 @@ class FlashStrategyBase(AgentStrategy):
 
     #: Book levels of the seed's imbalance (top 5).
     BOOK_LEVELS = 5
+    # Indicator windows, in candles (fixed: hyperopt tunes the thresholds, not the windows).
+    MOMENTUM_WINDOW = 3
+    VOLATILITY_WINDOW = 12
+    IMBALANCE_WINDOW = 3
+    BREAKOUT_WINDOW = 12
+    ATR_PERIOD = 14
+
+    def flash_columns(self, dataframe: DataFrame) -> DataFrame:
+        """The flash indicator columns of ``dataframe`` with this strategy's windows."""
+        return flash_indicators(
+            dataframe,
+            momentum_window=self.MOMENTUM_WINDOW,
+            volatility_window=self.VOLATILITY_WINDOW,
+            imbalance_window=self.IMBALANCE_WINDOW,
+            breakout_window=self.BREAKOUT_WINDOW,
+            atr_period=self.ATR_PERIOD,
+        )
 
     def apply_live_book(self, dataframe: DataFrame, pair: str) -> None:
         """In dry-run/live, put the live book's top-5 imbalance on the latest candle.

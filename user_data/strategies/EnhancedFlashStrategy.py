@@ -37,7 +37,6 @@ from plugins.flash_signals import (
     component_tags,
     flash_components,
     flash_entry,
-    flash_indicators,
     flash_strength,
     participation,
     recent_flag,
@@ -105,11 +104,6 @@ class EnhancedFlashStrategy(FlashStrategyBase):
     use_exit_signal = True
     exit_profit_only = False
 
-    MOMENTUM_WINDOW = 3
-    VOLATILITY_WINDOW = 12
-    IMBALANCE_WINDOW = 3
-    BREAKOUT_WINDOW = 12
-    ATR_PERIOD = 14
     VWAP_WINDOW = 48
     #: Candles in which a bullish (bearish) pattern still counts for (against) an entry.
     BULL_LOOKBACK = 24
@@ -243,14 +237,7 @@ class EnhancedFlashStrategy(FlashStrategyBase):
         high, low, close = (_f(dataframe[c]) for c in ("high", "low", "close"))
         macd, macdsignal, macdhist = talib.MACD(close, fastperiod=12, slowperiod=26, signalperiod=9)
         bb_upper, bb_mid, bb_lower = talib.BBANDS(close, timeperiod=20, nbdevup=2, nbdevdn=2)
-        own = flash_indicators(
-            dataframe,
-            momentum_window=self.MOMENTUM_WINDOW,
-            volatility_window=self.VOLATILITY_WINDOW,
-            imbalance_window=self.IMBALANCE_WINDOW,
-            breakout_window=self.BREAKOUT_WINDOW,
-            atr_period=self.ATR_PERIOD,
-        )
+        own = self.flash_columns(dataframe)
         own = own.assign(
             rsi=talib.RSI(close, timeperiod=14),
             macd=macd,

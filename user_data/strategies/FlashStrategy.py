@@ -39,7 +39,6 @@ from plugins.flash_signals import (
     flash_components,
     flash_entry,
     flash_exit,
-    flash_indicators,
     flash_strength,
     onset,
     require_columns,
@@ -80,14 +79,6 @@ class FlashStrategy(FlashStrategyBase):
     use_custom_roi = True
     use_exit_signal = True
     exit_profit_only = False
-
-    # Indicator windows, in candles (fixed: hyperopt tunes the thresholds, not the windows).
-    MOMENTUM_WINDOW = 3
-    VOLATILITY_WINDOW = 12
-    IMBALANCE_WINDOW = 3
-    BREAKOUT_WINDOW = 12
-    ATR_PERIOD = 14
-    #: Levels a side of the live book in the imbalance (the seed's top 5).
 
     # Multipliers on the session thresholds (1.0 = the session manager's values).
     imbalance_scale = DecimalParameter(0.5, 3.0, default=2.0, decimals=2, space="buy")
@@ -137,14 +128,7 @@ class FlashStrategy(FlashStrategyBase):
 
     def populate_indicators(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
         """Flash indicators, the plugins' columns, and the live book imbalance when trading."""
-        own = flash_indicators(
-            dataframe,
-            momentum_window=self.MOMENTUM_WINDOW,
-            volatility_window=self.VOLATILITY_WINDOW,
-            imbalance_window=self.IMBALANCE_WINDOW,
-            breakout_window=self.BREAKOUT_WINDOW,
-            atr_period=self.ATR_PERIOD,
-        )
+        own = self.flash_columns(dataframe)
         dataframe = pd.concat([dataframe, own], axis=1)
         dataframe = self.add_plugin_indicators(dataframe, metadata)
         require_columns(dataframe, SESSION_COLUMNS, type(self).__name__, "session_manager")
