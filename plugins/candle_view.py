@@ -66,10 +66,3 @@ def column_reader(frame: pd.DataFrame, column: str) -> np.ndarray | pd.Series:
     if isinstance(series.dtype, np.dtype) and series.dtype.kind in "biufc":
         return series.to_numpy()
     return series
-
-
-def last_candle_view(frame: pd.DataFrame | None) -> Mapping[str, Any]:
-    """The last row of ``frame`` as a :class:`CandleView` (an empty dict for no rows)."""
-    if frame is None or frame.empty:
-        return {}
-    return CandleView(frame, len(frame) - 1)

@@ -34,7 +34,8 @@ from FlashStrategy import (  # noqa: E402
 )
 
 import plugins.flash_signals as fs  # noqa: E402
-from plugins.candle_view import CandleView, last_candle_view  # noqa: E402
+from plugins.analyzed import AnalyzedCandles  # noqa: E402
+from plugins.candle_view import CandleView  # noqa: E402
 from plugins.protections import agent_protections, capped_roi  # noqa: E402
 
 NOW = datetime(2024, 5, 1, 14, 0, tzinfo=UTC)
@@ -624,11 +625,11 @@ def test_enhanced_max_stake_for_the_liquidity_check() -> None:
 
 def test_candle_view_reads_the_last_row_lazily() -> None:
     frame = pd.DataFrame({"close": [1.0, 2.0], "session": ["asia", "us"], "atr": [0.1, 0.2]})
-    view = last_candle_view(frame)
+    view = AnalyzedCandles(frame).last()
     assert view["close"] == 2.0 and view["session"] == "us"
     assert view.get("missing", 7) == 7 and "atr" in view and len(view) == 3
     assert dict(view) == frame.iloc[-1].to_dict() == view.to_dict()
-    assert last_candle_view(frame.iloc[:0]) == {}
+    assert AnalyzedCandles(frame.iloc[:0]).last() == {}
     with pytest.raises(IndexError):
         CandleView(frame, 2)
 
