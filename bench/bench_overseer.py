@@ -112,6 +112,18 @@ def _load(pair_file: str) -> pd.DataFrame:
     return pd.read_feather(path)
 
 
+def _known_frames(
+    data: dict[str, pd.DataFrame], now: datetime, rows: int
+) -> dict[str, pd.DataFrame]:
+    """Each pair's last ``rows`` candles opening before ``now`` (slices, as Freqtrade's
+    ``dp.get_analyzed_dataframe`` hands them)."""
+    out = {}
+    for pair, df in data.items():
+        end = int(df["date"].searchsorted(now))
+        out[pair] = df.iloc[max(end - rows, 0) : end]
+    return out
+
+
 def _pct(values: list[float], q: float) -> float:
     return float(np.percentile(np.asarray(values), q))
 
@@ -344,14 +356,9 @@ def bench_latency(
             amount=0.001,
             stake_amount=60.0,
         )
-        dates = {p: df["date"] for p, df in data.items()}
 
         def frames_at(now: datetime) -> dict[str, pd.DataFrame]:
-            out = {}
-            for p, df in data.items():
-                end = int(dates[p].searchsorted(now))
-                out[p] = df.iloc[max(end - 1000, 0) : end]
-            return out
+            return _known_frames(data, now, 1000)
 
         def iterate(work, first: int, n: int, prepare=None) -> tuple[dict, dict, datetime]:
             """``n`` iterations from candle ``first``: ``prepare(now)`` (untimed, default the
@@ -537,13 +544,9 @@ def bench_cost(data: dict[str, pd.DataFrame]) -> list[dict[str, Any]]:
         plugin = OverseerPlugin(settings)
         plugin.bot_start(config={"timeframe": "5m"}, runmode="dry_run", notify=lambda *a, **k: None)
         worker = plugin.overseer.worker
-        dates = {p: df["date"] for p, df in data.items()}
         for k in range(days * 288):
             now = start + pd.Timedelta(minutes=5 * k)
-            frames = {}
-            for p, df in data.items():
-                end = int(dates[p].searchsorted(now))
-                frames[p] = df.iloc[max(end - 400, 0) : end]
+            frames = _known_frames(data, now, 400)
             plugin.bot_loop(current_time=now.to_pydatetime(), analyzed=frames, open_trades=[])
             worker.wait_idle(10)
         plugin.bot_stop()
