@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 from freqtrade.data.btanalysis import load_backtest_data
 
+from launch.evaluate_strategies import offline_configs, offline_venue
 from launch.offline import write_offline_overlay
 from launch.processes import running_venue_process, stop_process
 from tests.freqtrade_harness import (
@@ -207,16 +208,12 @@ def test_hyperopt_runs_with_parallel_workers(
     to ``IStrategy``; a base deriving from ``object`` (a mixin) made it pickle ``builtins``
     and every run with more than one job died with a RecursionError.
     """
-    port = free_port()
     (tmp_path / "user").mkdir()  # results go here, not into the repository's user_data
-    with running_venue_process(binance_dir, port, replay=False) as url:
-        overlay = write_offline_overlay(tmp_path / "offline.json", url)
+    with offline_venue(binance_dir) as url:
         proc = run_freqtrade(
             [
                 "hyperopt",
-                *BASE_CONFIGS,
-                "-c",
-                str(overlay),
+                *offline_configs(tmp_path, url),
                 "--datadir",
                 str(binance_dir),
                 "--strategy",

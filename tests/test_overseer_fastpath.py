@@ -48,6 +48,7 @@ import sqlite3
 import tempfile
 import warnings
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -193,15 +194,9 @@ def simulate(
             reason = overseer.exit_reason(trade, now, ratio)
             records.append((k, trade.trade_id, reason))
             if reason is not None or k - opened_at[trade.pair] >= 30:
-                closed = TradeSnapshot(
-                    trade_id=trade.trade_id,
-                    pair=trade.pair,
-                    is_short=trade.is_short,
+                closed = replace(
+                    trade,
                     is_open=False,
-                    open_date=trade.open_date,
-                    open_rate=trade.open_rate,
-                    amount=trade.amount,
-                    stake_amount=trade.stake_amount,
                     close_date=now,
                     close_rate=rate,
                     profit_abs=ratio * trade.stake_amount,
