@@ -6,17 +6,20 @@ This module replays 12 days of real BTC and ETH 5m candles (2024-07-28 .. 2024-0
 includes the 5 August 2024 sell-off) through the overseer the way a Freqtrade backtest does
 (each candle: the pair's frame sliced to its last <= 1000 rows, like
 ``DataProvider.get_analyzed_dataframe``; every 7th candle the frame also holds the candle
-that has not closed yet, which must be ignored) and hashes everything it decides:
+that has not closed yet, which must be ignored) and compares everything it decides with a
+golden record (``GOLDEN``):
 
 - ``rules`` mode, backtest: the advice of every candle (``risk_advice``, ``approve_entry``,
-  ``exit_advice``) -> ``EXPECTED_RULES``;
-- ``rules`` mode, dry-run: the decision journal (every proposal, outcome, expiry) ->
-  ``EXPECTED_JOURNAL``;
-- ``replay`` mode over that journal, backtest: the advice of every candle ->
-  ``EXPECTED_REPLAY``;
+  ``exit_advice``);
+- ``rules`` mode, dry-run: the decision journal (every proposal, outcome, expiry);
+- ``replay`` mode over that journal, backtest: the advice of every candle;
 - ``llm`` mode, dry-run: every model job the overseer submits (tier, reasons, the full
-  features and the prompt's digest; the submission is captured, no model is called) ->
-  ``EXPECTED_LLM``.
+  features and the prompt; the submission is captured, no model is called).
+
+Discrete values (pairs, tiers, times, triggers, decisions, the text of reasons and prompts)
+must be equal; floats equal within a relative tolerance of 1e-9, numbers printed in text
+within one unit of their last digit (:mod:`tests.golden`). Bit-identical floats are not
+asked for: numpy's SIMD kernels differ from one CPU to another in the last bits.
 
 The trades fed to the hooks are synthetic (a fixed schedule of longs and shorts sized by the
 overseer's own advice and closed at real closes), so the portfolio triggers (drawdown,
@@ -28,11 +31,13 @@ plugin so this test does not depend on another plugin's evolution.
 Every run is repeated on frames carrying the overseer's precomputed ``overseer_vol_ratio_300``
 column (its ``add_indicators`` output, as in a backtest): the hashes must not change.
 
-How the expected hashes were obtained: before any fast-path change, with the overseer as
-committed in 154686d (``plugins/llm_overseer`` unchanged since), by running this module's
-``all_hashes()`` (the ``__main__`` block prints them) with a copy of that original ``plugins``
-package first on ``PYTHONPATH``. The values were pasted here unchanged; nothing below is a
-hand-written result. In that original code the bot's thread built each job's features and
+How the golden record was obtained: first, before any fast-path change, with the overseer as
+committed in 154686d, the sha256 digests of ``repr()`` of the four sequences were recorded
+(``ORIGINAL_DIGESTS``: they are machine-dependent for the llm jobs, see above). At 0e2d36b,
+on the machine that had recorded them (AVX-512), the fast path gave those very digests, and
+``python -m tests.test_overseer_fastpath --write`` wrote the same sequences as plain data into
+``GOLDEN`` (it refuses to write unless the digests match). Nothing in it is hand-written. In
+that original code the bot's thread built each job's features and
 prompt and handed them to ``_submit(due, features, portfolio, now)``; the capture then was a
 replacement ``_submit`` recording ``(now, due, features, portfolio, digest of build_prompt(...,
 active_summary(pair, now), ...))``. The fast path builds them on the worker instead, and the
@@ -81,7 +86,9 @@ from plugins.llm_overseer.context import (
 )
 from plugins.llm_overseer.overseer import Overseer
 from plugins.llm_overseer.plugin import OverseerPlugin
+from plugins.llm_overseer.prompts import system_prompt
 from plugins.llm_overseer.settings import Settings
+from tests import golden as golden_records
 from tests.conftest import load_candles
 
 PAIRS = {"BTC/USDC": "BTC_USDT", "ETH/USDC": "ETH_USDT"}
@@ -92,10 +99,15 @@ STEP = timedelta(minutes=5)
 CAPITAL = 120.0  # small capital against 100-quote stakes, so drawdown triggers fire
 STAKE = 100.0
 
-EXPECTED_RULES = "9e430ba71bac05af72ea188fe5b8a7dc37bb2511bed661a2d0ad401a7d11b159"
-EXPECTED_JOURNAL = "dcf0eb390a8bc9a7af4ee721a3d56a993e5637818fbb871fdbca133734d1fd4c"
-EXPECTED_REPLAY = "9e430ba71bac05af72ea188fe5b8a7dc37bb2511bed661a2d0ad401a7d11b159"
-EXPECTED_LLM = "4d56fe0b139b2dbcac2b39a71715fad6f95e420a3c7149fbf92b147c3289a4c3"
+GOLDEN = Path(__file__).parent / "data" / "overseer_decisions.json.gz"
+#: The original implementation's digests (154686d, recorded on an AVX-512 machine); only
+#: ``--write`` uses them, to refuse a golden record of anything else.
+ORIGINAL_DIGESTS = {
+    "rules": "9e430ba71bac05af72ea188fe5b8a7dc37bb2511bed661a2d0ad401a7d11b159",
+    "journal": "dcf0eb390a8bc9a7af4ee721a3d56a993e5637818fbb871fdbca133734d1fd4c",
+    "replay": "9e430ba71bac05af72ea188fe5b8a7dc37bb2511bed661a2d0ad401a7d11b159",
+    "llm": "4d56fe0b139b2dbcac2b39a71715fad6f95e420a3c7149fbf92b147c3289a4c3",
+}
 
 
 def analysed_frames() -> dict[str, pd.DataFrame]:
@@ -137,16 +149,18 @@ def _settings(**kw: Any) -> Settings:
     return Settings(capital_quote=CAPITAL, **kw)
 
 
-def _canon(value: Any) -> str:
-    return repr(value)
-
-
 def _digest(items: list[Any]) -> str:
+    """The original test's digest: sha256 over ``repr()`` of each item (``--write`` only)."""
     h = hashlib.sha256()
     for item in items:
-        h.update(_canon(item).encode())
+        h.update(repr(item).encode())
         h.update(b"\n")
     return h.hexdigest()
+
+
+@pytest.fixture(scope="module")
+def golden() -> dict[str, Any]:
+    return golden_records.read(GOLDEN)
 
 
 def simulate(
@@ -289,7 +303,9 @@ def run_llm(frames: dict[str, pd.DataFrame], journal: Path) -> list[tuple]:
 
     def capture(job) -> None:  # in place of the model call: the job's full context
         features, prompt = ov.job_context(job)
-        jobs.append((job.bot_ts, job.due, features, job.portfolio, prompt.digest))
+        system, user = (m["content"] for m in prompt.messages)
+        assert system == system_prompt(ov.settings.authority)  # fixed: not recorded per job
+        jobs.append((job.bot_ts, job.due, features, job.portfolio, user))
 
     worker, ov.worker = ov.worker, _InlineWorker()
     ov._run_job = capture
@@ -299,8 +315,8 @@ def run_llm(frames: dict[str, pd.DataFrame], journal: Path) -> list[tuple]:
     return [*jobs, *advice]
 
 
-def all_hashes() -> dict[str, str]:
-    """The four hashes (rules, journal, replay, llm) of the current implementation."""
+def all_records() -> dict[str, list]:
+    """The four sequences (rules, journal, replay, llm) of the current implementation."""
     frames = analysed_frames()
     with tempfile.TemporaryDirectory() as tmp:
         journal = Path(tmp) / "journal.sqlite"
@@ -309,12 +325,36 @@ def all_hashes() -> dict[str, str]:
         assert advice == rules
         replay = run_replay(frames, journal)
         llm = run_llm(frames, Path(tmp) / "llm.sqlite")
-    return {
-        "rules": _digest(rules),
-        "journal": _digest(rows),
-        "replay": _digest(replay),
-        "llm": _digest(llm),
+    return {"rules": rules, "journal": rows, "replay": replay, "llm": llm}
+
+
+def _original_llm_items(llm: list[tuple]) -> list[tuple]:
+    """The llm sequence as the original test hashed it (a job carried the prompt's digest)."""
+    out = []
+    for item in llm:
+        if len(item) == 5:
+            user = item[4]
+            system = system_prompt(_settings().authority)
+            version = json.loads(user)["v"]
+            digest = hashlib.sha256(f"{version}\n{system}\n{user}".encode()).hexdigest()[:16]
+            item = (*item[:4], digest)
+        out.append(item)
+    return out
+
+
+def write_golden() -> None:
+    """Write ``GOLDEN`` from the current implementation, if it repeats the original digests."""
+    records = all_records()
+    digests = {
+        "rules": _digest(records["rules"]),
+        "journal": _digest(records["journal"]),
+        "replay": _digest(records["replay"]),
+        "llm": _digest(_original_llm_items(records["llm"])),
     }
+    if digests != ORIGINAL_DIGESTS:
+        raise SystemExit(f"not the original implementation's sequences: {digests}")
+    golden_records.write(GOLDEN, records)
+    print(f"wrote {GOLDEN} ({GOLDEN.stat().st_size} bytes)")
 
 
 def with_overseer_column(frames: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
@@ -340,7 +380,9 @@ def frames(request, plain_frames) -> dict[str, pd.DataFrame]:
     return with_overseer_column(plain_frames)
 
 
-def test_rules_and_replay_decisions_match_the_original_implementation(frames, tmp_path) -> None:
+def test_rules_and_replay_decisions_match_the_original_implementation(
+    frames, golden, tmp_path
+) -> None:
     journal = tmp_path / "journal.sqlite"
     rules = run_rules(frames)
     reasons = " | ".join(r[2].reason for r in rules if len(r) == 4 and r[2] is not None)
@@ -355,21 +397,42 @@ def test_rules_and_replay_decisions_match_the_original_implementation(frames, tm
     ):
         assert needle in reasons, needle
     assert any(len(r) == 3 and r[2] is not None for r in rules)  # an exit was requested
-    assert _digest(rules) == EXPECTED_RULES
+    golden_records.assert_matches(golden["rules"], rules, "rules-mode advice")
     # whole frames bounded at the known rows (the strategies' backtest input): same advice
     assert run_rules(frames, whole=True) == rules
     advice, rows = run_journal(frames, journal)
     assert advice == rules
     assert len(rows) > 1000
-    assert _digest(rows) == EXPECTED_JOURNAL
-    assert _digest(run_replay(frames, journal)) == EXPECTED_REPLAY
+    golden_records.assert_matches(golden["journal"], rows, "decision journal")
+    golden_records.assert_matches(golden["replay"], run_replay(frames, journal), "replay advice")
 
 
-def test_llm_mode_submits_the_same_jobs_as_the_original_implementation(frames, tmp_path) -> None:
+def test_llm_mode_submits_the_same_jobs_as_the_original_implementation(
+    frames, golden, tmp_path
+) -> None:
     out = run_llm(frames, tmp_path / "llm.sqlite")
     jobs = [j for j in out if len(j) == 5]
     assert {j[1].tier for j in jobs} == {1, 2, 3}
-    assert _digest(out) == EXPECTED_LLM
+    golden_records.assert_matches(golden["llm"], out, "llm-mode jobs and advice")
+
+
+def test_a_changed_decision_is_named(golden) -> None:
+    """The comparison fails on a changed float, tier or reason, naming the field."""
+    jobs = [j for j in golden["llm"] if len(j) == 5]
+    first = json.loads(json.dumps(jobs[0]))
+    golden_records.assert_matches(jobs[0], first, "a copy")
+    first[2]["vol_ratio"] *= 1 + 1e-6
+    with pytest.raises(AssertionError, match=r"\[2\]\.vol_ratio: expected"):
+        golden_records.assert_matches(jobs[0], first, "a job")
+    first = json.loads(json.dumps(jobs[0]))
+    first[1]["tier"] += 1
+    with pytest.raises(AssertionError, match=r"\[1\]\.tier"):
+        golden_records.assert_matches(jobs[0], first, "a job")
+    rules = [r for r in golden["rules"] if len(r) == 4 and r[2] is not None]
+    changed = json.loads(json.dumps(rules[0]))
+    changed[2]["reason"] += " and more"
+    with pytest.raises(AssertionError, match="text differs"):
+        golden_records.assert_matches(rules[0], changed, "advice")
 
 
 # ---------------------------------------------------------------- the pieces, bit for bit
@@ -550,7 +613,11 @@ def test_add_indicators_adds_one_causal_column_in_backtests_only(plain_frames) -
 
 
 if __name__ == "__main__":
-    print(json.dumps(all_hashes(), indent=2))
+    import sys
+
+    if sys.argv[1:] != ["--write"]:
+        raise SystemExit("usage: python -m tests.test_overseer_fastpath --write")
+    write_golden()
 
 
 @pytest.mark.parametrize("bad", [np.nan, 0.0, -1.0, np.inf, -np.inf])
