@@ -58,21 +58,21 @@ venue: setup
 
 demo: setup
 	STRATEGY=$(STRATEGY) STRATEGY_PATH=$(STRATEGY_PATH) DATADIR=$(DATADIR) VENUE_PORT=$(VENUE_PORT) \
-		$(BIN)/python -m launch.demo
+		$(BIN)/python -m trading_agent.launch.demo
 
 backtest: setup
-	$(BIN)/python -m launch.offline -- $(BIN)/freqtrade backtesting $(CONFIGS) \
+	$(BIN)/python -m trading_agent.launch.offline -- $(BIN)/freqtrade backtesting $(CONFIGS) \
 		--datadir $(DATADIR) --strategy $(STRATEGY) --strategy-path $(STRATEGY_PATH) \
 		--timeframe 5m --timerange $(TIMERANGE) --export trades --enable-protections
 
 hyperopt: setup
-	$(BIN)/python -m launch.offline -- $(BIN)/freqtrade hyperopt $(CONFIGS) \
+	$(BIN)/python -m trading_agent.launch.offline -- $(BIN)/freqtrade hyperopt $(CONFIGS) \
 		--datadir $(DATADIR) --strategy $(STRATEGY) --strategy-path $(STRATEGY_PATH) \
 		--timeframe 5m --timerange $(TIMERANGE) --hyperopt-loss $(HYPEROPT_LOSS) \
 		--spaces $(SPACES) --epochs $(EPOCHS) -j 2 --enable-protections
 
 plot: setup
-	$(BIN)/python -m launch.offline -- $(BIN)/freqtrade plot-dataframe $(CONFIGS) \
+	$(BIN)/python -m trading_agent.launch.offline -- $(BIN)/freqtrade plot-dataframe $(CONFIGS) \
 		--datadir $(DATADIR) --strategy $(STRATEGY) --strategy-path $(STRATEGY_PATH) \
 		--timeframe 5m --timerange $(PLOT_TIMERANGE) --pairs $(PAIR)
 

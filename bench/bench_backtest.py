@@ -36,7 +36,7 @@ from pathlib import Path
 import pandas as pd
 from freqtrade.enums import CandleType, RunMode
 
-from launch.evaluate_strategies import (
+from trading_agent.launch.evaluate_strategies import (
     BASE_CONFIG,
     OUR_STRATEGIES,
     SAMPLE_STRATEGY,

@@ -68,14 +68,14 @@ from freqtrade.data.dataprovider import DataProvider
 from freqtrade.enums import CandleType, RunMode
 from freqtrade.strategy import IStrategy
 
-from plugins.analyzed import AnalyzedCandles, ticks_of
-from plugins.hookspecs import TradeSnapshot
 from plugins.llm_overseer.plugin import OverseerPlugin
 from plugins.llm_overseer.settings import Settings
 from plugins.patterns.plugin import PatternsPlugin
 from plugins.session_manager.plugin import SessionPlugin
 from tests.conftest import shared_data_dir
 from tests.openai_stub_server import Reply, StubProcess, StubServer
+from trading_agent import TradeSnapshot
+from trading_agent.candles import AnalyzedCandles, ticks_of
 
 PAIRS = {"BTC/USDC": "BTC_USDT", "ETH/USDC": "ETH_USDT"}
 NEUTRAL = {

@@ -1,7 +1,7 @@
 """Known candles handed to plugins and callbacks: a frame bounded at the rows known.
 
 In backtests the strategies keep the analysed frame Freqtrade slices from and read the rows
-closed by each callback's time (see plugins/analyzed.py, ``AgentStrategy.keep_analysed``).
+closed by each callback's time (see trading_agent/candles.py, ``AgentStrategy.keep_analysed``).
 These tests check the bound never exposes a later row, that the kept frame is used only
 once it is confirmed to be Freqtrade's, and, in a real Freqtrade backtest, that every
 callback sees exactly the candle Freqtrade's own slice ends with. The small frames here are
@@ -22,17 +22,16 @@ import pandas as pd
 import pytest
 from freqtrade.enums import RunMode
 
-from launch.evaluate_strategies import (
+from trading_agent import Plugin, hookimpl
+from trading_agent.candles import AnalyzedCandles, as_candles, closed_rows, ticks_of
+from trading_agent.launch.evaluate_strategies import (
     STRATEGY_PATH,
     backtest_args,
     offline_configs,
     offline_venue,
     run_freqtrade,
 )
-from plugins.analyzed import AnalyzedCandles, as_candles, closed_rows, ticks_of
-from plugins.base import Plugin
-from plugins.hookspecs import hookimpl
-from plugins.strategy_base import AgentStrategy
+from trading_agent.strategy.base import AgentStrategy
 
 T0 = datetime(2024, 5, 1, tzinfo=UTC)
 STEP = timedelta(minutes=5)

@@ -19,10 +19,10 @@ from typing import Any
 
 import pytest
 
-from launch.offline import write_offline_overlay
-from launch.processes import running_venue_process, stop_process
 from tests.freqtrade_harness import BASE_CONFIGS, FREQTRADE, REPO, Api, free_port, wait_for
 from tests.openai_stub_server import Reply, StubServer
+from trading_agent.launch.offline import write_offline_overlay
+from trading_agent.launch.processes import running_venue_process, stop_process
 
 pytestmark = pytest.mark.slow
 

@@ -1,4 +1,4 @@
-"""launch.evaluate_strategies: the parts that need no Freqtrade run."""
+"""trading_agent.launch.evaluate_strategies: the parts that need no Freqtrade run."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from launch import evaluate_strategies
-from launch.evaluate_strategies import tuned_parameter_files
+from trading_agent.launch import evaluate_strategies
+from trading_agent.launch.evaluate_strategies import tuned_parameter_files
 
 
 def test_hyperopt_parameter_files_beside_our_strategies_are_reported(

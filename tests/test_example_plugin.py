@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from plugins.manager import AgentPlugins, PluginConfigError, discover_plugins
 from tests.freqtrade_harness import pip_install_into
+from trading_agent.manager import AgentPlugins, PluginConfigError, discover_plugins
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "quiet-hours-plugin"
 

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from launch.processes import running_venue_process
 from tests.freqtrade_harness import free_port, wait_for
 from tests.openai_stub_server import StubServer
 from tests.test_end_to_end import HOLD, REPLAY_START, answer_by_schema, bot
+from trading_agent.launch.processes import running_venue_process
 
 pytestmark = pytest.mark.slow
 

@@ -1,4 +1,4 @@
-"""Column arrays by position (plugins.frame_columns): pandas' own storage, same as iloc."""
+"""Column arrays by position (plugins.llm_overseer.frame_columns): pandas' storage, as iloc."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from plugins import frame_columns
-from plugins.frame_columns import column_values, float_values
+from plugins.llm_overseer import frame_columns
+from plugins.llm_overseer.frame_columns import column_values, float_values
 
 
 def _frame() -> pd.DataFrame:

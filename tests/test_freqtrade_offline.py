@@ -14,9 +14,6 @@ import pandas as pd
 import pytest
 from freqtrade.data.btanalysis import load_backtest_data
 
-from launch.evaluate_strategies import offline_configs, offline_venue
-from launch.offline import write_offline_overlay
-from launch.processes import running_venue_process, stop_process
 from tests.freqtrade_harness import (
     BASE_CONFIGS,
     FREQTRADE,
@@ -27,6 +24,9 @@ from tests.freqtrade_harness import (
     run_freqtrade,
     wait_for,
 )
+from trading_agent.launch.evaluate_strategies import offline_configs, offline_venue
+from trading_agent.launch.offline import write_offline_overlay
+from trading_agent.launch.processes import running_venue_process, stop_process
 
 pytestmark = pytest.mark.slow
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from launch.evaluate_strategies import offline_configs, offline_venue, run_freqtrade
+from trading_agent.launch.evaluate_strategies import offline_configs, offline_venue, run_freqtrade
 
 pytestmark = pytest.mark.slow
 

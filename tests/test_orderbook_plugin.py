@@ -15,13 +15,13 @@ import pytest
 from freqtrade.enums import RunMode
 from pydantic import BaseModel, ValidationError
 
-from plugins.hookspecs import EntryVerdict
-from plugins.manager import AgentPlugins
 from plugins.orderbook.analytics import fill_by_base, imbalance, spread_bps
 from plugins.orderbook.gate import order_side
 from plugins.orderbook.plugin import OrderBookPlugin
 from plugins.orderbook.recorded import load_rebuilt_books
 from plugins.orderbook.settings import OrderBookSettings
+from trading_agent import EntryVerdict
+from trading_agent.manager import AgentPlugins
 
 NOW = datetime(2024, 8, 9, 0, 0, 0, tzinfo=UTC)
 NOW_MS = int(NOW.timestamp() * 1000)

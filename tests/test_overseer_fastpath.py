@@ -65,8 +65,6 @@ import talib
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from plugins.analyzed import AnalyzedCandles
-from plugins.hookspecs import TradeSnapshot
 from plugins.llm_overseer.columns import vol_ratio_column, vol_ratio_series
 from plugins.llm_overseer.context import (
     VOL_WINDOW,
@@ -90,6 +88,7 @@ from plugins.llm_overseer.prompts import system_prompt
 from plugins.llm_overseer.settings import Settings
 from tests import golden as golden_records
 from tests.conftest import load_candles
+from trading_agent import AnalyzedCandles, TradeSnapshot
 
 PAIRS = {"BTC/USDC": "BTC_USDT", "ETH/USDC": "ETH_USDT"}
 START = pd.Timestamp("2024-07-28 00:00", tz="UTC")

@@ -20,11 +20,11 @@ from datetime import UTC, datetime, timedelta
 import pandas as pd
 import pytest
 
-from plugins.hookspecs import TradeSnapshot
 from plugins.llm_overseer.overseer import Overseer
 from plugins.llm_overseer.plugin import OverseerPlugin
 from plugins.llm_overseer.settings import Settings
 from tests.openai_stub_server import Reply, StubProcess, StubServer
+from trading_agent import TradeSnapshot
 
 NOW = datetime(2024, 3, 5, 14, 0, tzinfo=UTC)
 KEY = "sk-test-secret-value-123"

@@ -17,7 +17,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from plugins.hookspecs import TradeSnapshot
 from plugins.llm_overseer.context import TradeHistory, build_features
 from plugins.llm_overseer.decisions import (
     ALL_PAIRS,
@@ -33,6 +32,7 @@ from plugins.llm_overseer.rules import rules_proposals
 from plugins.llm_overseer.settings import Settings
 from plugins.llm_overseer.store import DecisionStore
 from plugins.llm_overseer.triggers import Scheduler
+from trading_agent import TradeSnapshot
 
 T0 = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -445,7 +445,7 @@ def test_prompts_are_compact_versioned_and_anonymised(btc_5m) -> None:
 def test_plugin_hooks_match_the_hook_specs(tmp_path, btc_5m) -> None:
     import pluggy
 
-    from plugins import hookspecs
+    from trading_agent import hookspecs
 
     pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
     pm.add_hookspecs(hookspecs)

@@ -13,7 +13,6 @@ from datetime import UTC, datetime, timedelta
 import pandas as pd
 import pytest
 
-from plugins.hookspecs import TradeSnapshot
 from plugins.llm_overseer.decisions import ALL_PAIRS, Proposal
 from plugins.llm_overseer.journal import DecisionJournal
 from plugins.llm_overseer.overseer import Overseer
@@ -22,6 +21,7 @@ from plugins.llm_overseer.report import build_report
 from plugins.llm_overseer.report import main as report_main
 from plugins.llm_overseer.settings import Settings
 from plugins.llm_overseer.store import ApplyOutcome
+from trading_agent import TradeSnapshot
 
 T0 = datetime(2024, 5, 1, 0, 0, tzinfo=UTC)
 

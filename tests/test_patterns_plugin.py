@@ -8,12 +8,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from plugins.hookspecs import ENTRY_POINT_GROUP
-from plugins.manager import AgentPlugins, PluginConfigError
 from plugins.patterns import Detection, PatternSettings, detections_at
 from plugins.patterns.plugin import PatternsPlugin
 from tests.test_patterns_chart import DOUBLE_TOP
 from tests.test_patterns_synthetic import path_candles
+from trading_agent import ENTRY_POINT_GROUP
+from trading_agent.manager import AgentPlugins, PluginConfigError
 
 
 def test_entry_point_names_the_plugin_class() -> None:

@@ -16,11 +16,9 @@ import pandas as pd
 import pytest
 from pydantic import BaseModel, ConfigDict, Field
 
-from plugins import hookspecs
-from plugins.base import Plugin
-from plugins.hookspecs import EntryVerdict, RiskAdvice, TradeSnapshot, hookimpl
-from plugins.manager import AgentPlugins, PluginConfigError, PluginSource, parse_agent_config
 from tests.freqtrade_harness import pip_install_into
+from trading_agent import EntryVerdict, Plugin, RiskAdvice, TradeSnapshot, hookimpl, hookspecs
+from trading_agent.manager import AgentPlugins, PluginConfigError, PluginSource, parse_agent_config
 
 REPO = Path(__file__).resolve().parents[1]
 NOW = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
@@ -309,8 +307,8 @@ def test_a_plugin_installed_through_the_entry_point_is_picked_up(tmp_path: Path)
     (pkg / "tiny_plugin").mkdir(parents=True)
     (pkg / "tiny_plugin" / "__init__.py").write_text(
         textwrap.dedent("""
-        from plugins import EntryVerdict, hookimpl
-        from plugins.base import Plugin
+        from trading_agent import EntryVerdict, hookimpl
+        from trading_agent.plugin import Plugin
 
         class TinyPlugin(Plugin):
             name = "tiny"
@@ -340,7 +338,7 @@ def test_a_plugin_installed_through_the_entry_point_is_picked_up(tmp_path: Path)
     config = tmp_path / "config.json"
     config.write_text(json.dumps({"trading_agent": {"enabled_plugins": ["tiny"]}}))
     out = subprocess.run(
-        [sys.executable, "-m", "plugins", "list", "--json", "-c", str(config)],
+        [sys.executable, "-m", "trading_agent", "list", "--json", "-c", str(config)],
         check=True,
         capture_output=True,
         text=True,

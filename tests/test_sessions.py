@@ -382,7 +382,7 @@ def test_plugin_returns_new_columns_only_and_leaves_the_input_alone(btc_5m: pd.D
 
 
 def test_plugin_is_loaded_through_the_entry_point_with_settings() -> None:
-    from plugins.manager import AgentPlugins, PluginConfigError
+    from trading_agent.manager import AgentPlugins, PluginConfigError
 
     config = {
         "trading_agent": {

@@ -18,9 +18,8 @@ from freqtrade.enums import CandleType, RunMode
 from freqtrade.persistence import LocalTrade, Order, Trade
 from freqtrade.persistence.custom_data import CustomDataWrapper
 
-from plugins.base import Plugin
-from plugins.hookspecs import hookimpl
 from plugins.orderbook import imbalance as book_imbalance
+from trading_agent import Plugin, hookimpl
 
 STRATEGIES = Path(__file__).resolve().parents[1] / "user_data" / "strategies"
 if str(STRATEGIES) not in sys.path:
@@ -33,10 +32,9 @@ from FlashStrategy import (  # noqa: E402
     FlashStrategy,
 )
 
-import plugins.flash_signals as fs  # noqa: E402
-from plugins.analyzed import AnalyzedCandles  # noqa: E402
-from plugins.candle_view import CandleView  # noqa: E402
-from plugins.protections import agent_protections, capped_roi  # noqa: E402
+import trading_agent.strategy.flash_signals as fs  # noqa: E402
+from trading_agent.candles import AnalyzedCandles, CandleView  # noqa: E402
+from trading_agent.strategy.risk import agent_protections, capped_roi  # noqa: E402
 
 NOW = datetime(2024, 5, 1, 14, 0, tzinfo=UTC)
 

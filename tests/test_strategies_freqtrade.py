@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from launch.evaluate_strategies import (
+from trading_agent.launch.evaluate_strategies import (
     OUR_STRATEGIES,
     offline_configs,
     offline_venue,

@@ -14,10 +14,9 @@ from freqtrade.enums import RunMode
 from freqtrade.persistence import LocalTrade, Trade
 from freqtrade.persistence.custom_data import CustomDataWrapper
 
-from plugins.base import Plugin
-from plugins.hookspecs import EntryVerdict, RiskAdvice, hookimpl
-from plugins.risk_limits import RiskLimits, clamp_stake, tighten_stop_rate
-from plugins.strategy_base import AgentStrategy, check_api_secrets
+from trading_agent import EntryVerdict, Plugin, RiskAdvice, hookimpl
+from trading_agent.strategy.base import AgentStrategy, check_api_secrets
+from trading_agent.strategy.risk import RiskLimits, clamp_stake, tighten_stop_rate
 
 NOW = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 

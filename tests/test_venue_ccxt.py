@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from venue.server import ccxt_overrides, running_venue
+from trading_agent.venue.server import ccxt_overrides, running_venue
 
 
 def _state(url: str) -> dict:

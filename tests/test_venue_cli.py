@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from venue.cli import main, parse_args
+from trading_agent.venue.cli import main, parse_args
 
 
 def test_arguments_and_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -14,14 +14,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from venue.endpoints import Venue
-from venue.errors import (
+from trading_agent.venue.endpoints import Venue
+from trading_agent.venue.errors import (
     CODE_INVALID_PARAM,
     CODE_INVALID_SYMBOL,
     CODE_MALFORMED_PARAM,
     VenueError,
 )
-from venue.server import build_venue, ccxt_overrides, running_venue
+from trading_agent.venue.server import build_venue, ccxt_overrides, running_venue
 
 
 @pytest.fixture(scope="module")

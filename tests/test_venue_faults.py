@@ -13,8 +13,8 @@ from pathlib import Path
 import ccxt
 import pytest
 
-from venue.clock import date_ms
-from venue.server import ccxt_overrides, running_venue
+from trading_agent.venue.clock import date_ms
+from trading_agent.venue.server import ccxt_overrides, running_venue
 
 
 class FakeClock:

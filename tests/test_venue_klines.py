@@ -22,8 +22,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import load_candles
-from venue.clock import date_ms
-from venue.server import ccxt_overrides, running_venue
+from trading_agent.venue.clock import date_ms
+from trading_agent.venue.server import ccxt_overrides, running_venue
 
 MIN5 = 300_000
 HOUR = 3_600_000

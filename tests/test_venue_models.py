@@ -14,17 +14,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from venue import book_model, trade_model
-from venue.book_model import BookModelParams, depth_imbalance, model_book, recent_flow
-from venue.clock import (
+from trading_agent.venue import book_model, trade_model
+from trading_agent.venue.book_model import BookModelParams, depth_imbalance, model_book, recent_flow
+from trading_agent.venue.clock import (
     date_ms,
     default_replay_start,
     make_clock,
     parse_replay_start,
     replay_offset_ms,
 )
-from venue.data import decimals_of, load_market_data
-from venue.intervals import DAY_MS
+from trading_agent.venue.data import decimals_of, load_market_data
+from trading_agent.venue.intervals import DAY_MS
 
 STEP = 300_000  # 5m
 

@@ -30,9 +30,9 @@ from typing import Protocol
 import numpy as np
 import pandas as pd
 
-from plugins.analyzed import epoch_ns, ticks_of, timeframe_ns
-from plugins.frame_columns import column_values, float_values
-from plugins.hookspecs import TradeSnapshot
+from plugins.llm_overseer.frame_columns import column_values, float_values
+from trading_agent import TradeSnapshot
+from trading_agent.candles import epoch_ns, ticks_of, timeframe_ns
 
 VOL_WINDOW = 24
 SHORT_WINDOW = 12

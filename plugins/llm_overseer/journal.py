@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from plugins.hookspecs import TradeSnapshot
 from plugins.llm_overseer.db import Database
 from plugins.llm_overseer.decisions import Proposal
 from plugins.llm_overseer.store import ApplyOutcome, Effective
+from trading_agent import TradeSnapshot
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS calls (

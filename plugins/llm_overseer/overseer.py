@@ -26,8 +26,6 @@ from typing import Any
 
 import pandas as pd
 
-from plugins.analyzed import AnalyzedCandles, as_candles
-from plugins.hookspecs import EntryVerdict, RiskAdvice, TradeSnapshot
 from plugins.llm_overseer.client import ModelCallError, ModelClient
 from plugins.llm_overseer.columns import vol_ratio_column
 from plugins.llm_overseer.context import (
@@ -62,10 +60,11 @@ from plugins.llm_overseer.settings import Settings
 from plugins.llm_overseer.store import DecisionStore, Effective
 from plugins.llm_overseer.triggers import DueCall, Scheduler
 from plugins.llm_overseer.worker import Worker
+from trading_agent import LIVE_RUNMODES, EntryVerdict, RiskAdvice, TradeSnapshot
+from trading_agent.candles import AnalyzedCandles, as_candles
 
 logger = logging.getLogger(__name__)
 
-LIVE_RUNMODES = frozenset({"dry_run", "live"})
 EXIT_REASON = "llm_overseer_exit"
 SHADOW_STOP_REASON = "llm_overseer_stop"
 

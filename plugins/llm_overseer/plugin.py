@@ -14,12 +14,18 @@ from typing import Any, ClassVar
 
 from pandas import DataFrame
 
-from plugins.analyzed import AnalyzedCandles
-from plugins.base import Plugin
-from plugins.hookspecs import EntryVerdict, Notifier, RiskAdvice, TradeSnapshot, hookimpl
 from plugins.llm_overseer.columns import vol_ratio_column, vol_ratio_series
 from plugins.llm_overseer.overseer import LIVE_RUNMODES, Overseer
 from plugins.llm_overseer.settings import Settings
+from trading_agent import (
+    AnalyzedCandles,
+    EntryVerdict,
+    Notifier,
+    Plugin,
+    RiskAdvice,
+    TradeSnapshot,
+    hookimpl,
+)
 
 logger = logging.getLogger(__name__)
 

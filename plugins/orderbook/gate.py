@@ -12,9 +12,9 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from plugins.hookspecs import EntryVerdict
 from plugins.orderbook.analytics import Side, analyse_book
 from plugins.orderbook.settings import OrderBookSettings
+from trading_agent import EntryVerdict
 
 #: Freqtrade's entry sides (and plain order sides) mapped to the side of the order.
 _ORDER_SIDE: dict[str, Side] = {"long": "buy", "buy": "buy", "short": "sell", "sell": "sell"}

@@ -8,13 +8,9 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel
 
-from plugins.base import Plugin
-from plugins.hookspecs import EntryVerdict, hookimpl
 from plugins.orderbook.gate import entry_verdict
 from plugins.orderbook.settings import OrderBookSettings
-
-#: Freqtrade run modes that trade against a live book (``freqtrade.enums.TRADE_MODES``).
-TRADE_RUNMODES = frozenset({"dry_run", "live"})
+from trading_agent import LIVE_RUNMODES, EntryVerdict, Plugin, hookimpl
 
 
 class OrderBookPlugin(Plugin):
@@ -51,7 +47,7 @@ class OrderBookPlugin(Plugin):
     ) -> EntryVerdict | None:
         """Veto or allow an entry in dry-run/live; ``None`` (no opinion) in other modes."""
         mode = getattr(runmode, "value", runmode)
-        if mode not in TRADE_RUNMODES:
+        if mode not in LIVE_RUNMODES:
             return None
         return entry_verdict(
             orderbook,

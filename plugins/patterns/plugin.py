@@ -13,14 +13,12 @@ from typing import Any, ClassVar
 
 import pandas as pd
 
-from plugins.base import Plugin
-from plugins.hookspecs import Notifier, hookimpl
 from plugins.patterns.compute import compute_pattern_columns
 from plugins.patterns.detections import Detection, detections_at
 from plugins.patterns.settings import PatternSettings
+from trading_agent import LIVE_RUNMODES, Notifier, Plugin, hookimpl
 
 #: Run modes in which detections are notified.
-LIVE_RUNMODES = frozenset({"dry_run", "live"})
 
 #: How many (pair, pattern, candle) keys are remembered to avoid notifying twice.
 _MEMORY = 4096

@@ -7,10 +7,9 @@ from typing import ClassVar
 from pandas import DataFrame
 from pydantic import BaseModel
 
-from plugins.base import Plugin
-from plugins.hookspecs import hookimpl
 from plugins.session_manager.columns import session_columns
 from plugins.session_manager.settings import SessionSettings
+from trading_agent import Plugin, hookimpl
 
 
 class SessionPlugin(Plugin):

@@ -50,7 +50,7 @@ def settings_from_freqtrade_config(path: str | Path) -> SessionSettings:
     """
     from freqtrade.configuration.load_config import load_from_files
 
-    from plugins.manager import parse_agent_config
+    from trading_agent.manager import parse_agent_config
 
     config = load_from_files([str(path)])
     _, raw_settings = parse_agent_config(config)

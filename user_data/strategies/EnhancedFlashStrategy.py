@@ -31,8 +31,8 @@ import talib
 from freqtrade.strategy import BooleanParameter, DecimalParameter, IntParameter, informative
 from pandas import DataFrame
 
-from plugins.flash_base import FlashStrategyBase
-from plugins.flash_signals import (
+from trading_agent.strategy.flash import FlashStrategyBase
+from trading_agent.strategy.flash_signals import (
     SESSION_THRESHOLD_COLUMNS,
     component_tags,
     flash_components,
@@ -43,7 +43,7 @@ from plugins.flash_signals import (
     require_columns,
     rolling_vwap,
 )
-from plugins.protections import agent_protections, capped_roi
+from trading_agent.strategy.risk import agent_protections, capped_roi
 
 logger = logging.getLogger(__name__)
 

@@ -32,8 +32,9 @@ from freqtrade.persistence import Trade
 from freqtrade.strategy import DecimalParameter, IntParameter, stoploss_from_absolute
 from pandas import DataFrame
 
-from plugins.flash_base import FlashStrategyBase
-from plugins.flash_signals import (
+from trading_agent.strategy.base import LIVE_RUNMODES, current_stop
+from trading_agent.strategy.flash import FlashStrategyBase
+from trading_agent.strategy.flash_signals import (
     SESSION_THRESHOLD_COLUMNS,
     component_tags,
     flash_components,
@@ -43,8 +44,7 @@ from plugins.flash_signals import (
     onset,
     require_columns,
 )
-from plugins.protections import agent_protections, capped_roi
-from plugins.strategy_base import LIVE_RUNMODES, current_stop
+from trading_agent.strategy.risk import agent_protections, capped_roi
 
 logger = logging.getLogger(__name__)
 

@@ -12,8 +12,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from plugins import EntryVerdict, RiskAdvice, hookimpl
-from plugins.base import Plugin
+from trading_agent import EntryVerdict, Plugin, RiskAdvice, hookimpl
 
 
 class QuietHoursSettings(BaseModel):

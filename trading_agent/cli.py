@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from plugins.manager import AgentPlugins, PluginConfigError, describe, discover_plugins
+from trading_agent.manager import AgentPlugins, PluginConfigError, describe, discover_plugins
 
 
 def _read_configs(paths: list[str]) -> dict[str, Any]:

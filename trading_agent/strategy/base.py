@@ -19,28 +19,26 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
-from freqtrade.enums import RunMode
 from freqtrade.exchange import timeframe_to_seconds
 from freqtrade.persistence import Trade
 from freqtrade.strategy import IStrategy, stoploss_from_absolute
 from pandas import DataFrame
 
-from plugins.analyzed import AnalyzedCandles, closed_rows, ticks_of
-from plugins.hookspecs import TradeSnapshot
-from plugins.manager import AgentPlugins, load_risk_limits
-from plugins.risk_limits import (
+from trading_agent.candles import AnalyzedCandles, closed_rows, ticks_of
+from trading_agent.hookspecs import BACKTEST_RUNMODES, LIVE_RUNMODES
+from trading_agent.manager import AgentPlugins
+from trading_agent.payloads import TradeSnapshot
+from trading_agent.strategy.risk import (
     RiskLimits,
     atr_stop_rate,
     clamp_stake,
     daily_loss_exceeded,
+    load_risk_limits,
     tighten_stop_rate,
 )
 
 logger = logging.getLogger(__name__)
 
-LIVE_RUNMODES = frozenset({RunMode.LIVE.value, RunMode.DRY_RUN.value})
-#: Run modes that replay one analysed frame per pair over a whole period.
-BACKTEST_RUNMODES = frozenset({RunMode.BACKTEST.value, RunMode.HYPEROPT.value})
 #: JWT secrets that ship in Freqtrade's templates and schema: anyone could forge a login.
 PUBLIC_JWT_SECRETS = frozenset(
     {"super-secret", "somethingrandom", "somethingRandomSomethingRandom123"}

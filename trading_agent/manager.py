@@ -10,15 +10,20 @@ registered by the same code. Which plugins load, and their settings, come from t
         "plugins": {"patterns": {"swings": {"fractal_bars": 3}}}
     }
 
-Strategies call the methods of :class:`AgentPlugins`; they never call pluggy hooks
-directly, so every strategy combines answers the same way and applies the same
-failure policy.
+Strategies call the methods of :class:`AgentPlugins`, which combine the answers and apply
+each hook's failure policy (see :mod:`trading_agent.hookspecs`). pluggy makes every call:
+each plugin's implementation through its own subset hook caller, so that one plugin's
+exception is caught and handled without hiding the others' answers, and pluggy's call
+monitoring sees every call. ``TRADING_AGENT_TRACE_PLUGINS=1`` logs each hook call with its
+plugin, duration and outcome.
 """
 
 from __future__ import annotations
 
 import logging
 import math
+import os
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -29,18 +34,11 @@ import pandas as pd
 import pluggy
 from pydantic import ValidationError
 
-from plugins import hookspecs
-from plugins.analyzed import AnalyzedCandles
-from plugins.base import Plugin
-from plugins.hookspecs import (
-    ENTRY_POINT_GROUP,
-    PROJECT_NAME,
-    EntryVerdict,
-    Notifier,
-    RiskAdvice,
-    TradeSnapshot,
-)
-from plugins.risk_limits import RiskLimits
+from trading_agent import hookspecs
+from trading_agent.candles import AnalyzedCandles
+from trading_agent.hookspecs import ENTRY_POINT_GROUP, PROJECT_NAME
+from trading_agent.payloads import EntryVerdict, Notifier, RiskAdvice, TradeSnapshot
+from trading_agent.plugin import Plugin
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +47,8 @@ BUILTIN_DISTRIBUTION = "trading-agent"
 #: Plugins loaded when the config has no ``enabled_plugins`` list.
 DEFAULT_PLUGINS = ("session_manager", "patterns", "orderbook", "llm_overseer")
 _TOP_LEVEL_KEYS = {"enabled_plugins", "plugins", "risk"}
+#: Environment variable that switches on the log line per hook call.
+TRACE_ENV = "TRADING_AGENT_TRACE_PLUGINS"
 
 
 class PluginConfigError(ValueError):
@@ -121,7 +121,8 @@ def discover_plugins(
     return found
 
 
-def _format_validation_error(prefix: str, err: ValidationError) -> str:
+def format_validation_error(prefix: str, err: ValidationError) -> str:
+    """One line per invalid value of a pydantic error, each naming its config path."""
     parts = []
     for item in err.errors():
         loc = ".".join(str(p) for p in item["loc"])
@@ -143,7 +144,7 @@ def _load_class(name: str, ep: metadata.EntryPoint, source: PluginSource) -> typ
         ) from exc
     if not (isinstance(cls, type) and issubclass(cls, Plugin)):
         raise PluginConfigError(
-            f"plugin {name!r} ({source.entry_point}) is not a subclass of plugins.base.Plugin"
+            f"plugin {name!r} ({source.entry_point}) is not a subclass of trading_agent.Plugin"
         )
     if cls.name != name:
         raise PluginConfigError(
@@ -183,17 +184,6 @@ def parse_agent_config(config: Mapping[str, Any]) -> tuple[list[str], dict[str, 
     return list(enabled), dict(settings)
 
 
-def load_risk_limits(config: Mapping[str, Any]) -> RiskLimits:
-    """Validate the ``trading_agent.risk`` block (defaults where absent)."""
-    block = config.get(CONFIG_KEY, {}).get("risk", {})
-    try:
-        return RiskLimits.model_validate(block)
-    except ValidationError as exc:
-        raise PluginConfigError(
-            "invalid risk limits: " + _format_validation_error(f"{CONFIG_KEY}.risk", exc)
-        ) from None
-
-
 class AgentPlugins:
     """The loaded, validated plugins and the combining rules strategies rely on."""
 
@@ -201,6 +191,9 @@ class AgentPlugins:
         self.pm = pluggy.PluginManager(PROJECT_NAME)
         self.pm.add_hookspecs(hookspecs)
         self.sources: dict[str, PluginSource] = {}
+        self._callers: dict[str, list[tuple[str, pluggy.HookCaller]]] = {}
+        if os.environ.get(TRACE_ENV, "").strip() in {"1", "true", "yes"}:
+            self.trace()
 
     # -- loading -------------------------------------------------------------------------
 
@@ -216,7 +209,6 @@ class AgentPlugins:
         value stops start-up with one error instead of leaving a half-configured bot.
         """
         enabled, raw_settings = parse_agent_config(config)
-        load_risk_limits(config)
         available = discover_plugins() if available is None else available
         for name in [*enabled, *raw_settings]:
             if name not in available:
@@ -232,7 +224,7 @@ class AgentPlugins:
             try:
                 settings = plugin_cls.Settings.model_validate(dict(raw_settings.get(name, {})))
             except ValidationError as exc:
-                errors.append(_format_validation_error(f"{CONFIG_KEY}.plugins.{name}", exc))
+                errors.append(format_validation_error(f"{CONFIG_KEY}.plugins.{name}", exc))
                 continue
             if name in enabled:
                 built.append((plugin_cls(settings), source))
@@ -244,11 +236,58 @@ class AgentPlugins:
         return agent
 
     def register(self, plugin: Plugin, source: PluginSource | None = None) -> None:
-        """Register one plugin instance (tests and embedding code use this directly)."""
-        self.pm.register(plugin, name=plugin.name)
+        """Register one plugin instance (tests and embedding code use this directly).
+
+        Refused with :class:`PluginConfigError`: a hook implementation that no spec declares
+        (a misspelt hook would silently never run), one with arguments its spec does not
+        have, and hook wrappers (each hook's combining rule and failure policy is the
+        manager's; a wrapper around a call could change an answer after it).
+        """
+        try:
+            self.pm.register(plugin, name=plugin.name)
+        except pluggy.PluginValidationError as exc:
+            raise PluginConfigError(f"plugin {plugin.name!r}: {exc}") from None
+        problem = None
+        for caller in self.pm.get_hookcallers(plugin) or []:
+            if caller.spec is None:
+                problem = f"implements {caller.name!r}, which is not a Trading-Agent hook"
+                break
+            for impl in caller.get_hookimpls():
+                if impl.plugin is plugin and (impl.hookwrapper or impl.wrapper):
+                    problem = f"hook wrapper {caller.name!r} is not supported"
+        if problem:
+            self.pm.unregister(plugin)
+            raise PluginConfigError(f"plugin {plugin.name!r}: {problem}")
+        self._callers.clear()
         self.sources[plugin.name] = source or PluginSource(
             plugin.name, f"{type(plugin).__module__}:{type(plugin).__qualname__}", "(direct)", ""
         )
+
+    def trace(self) -> None:
+        """Log every hook call: plugin, hook, duration and outcome (``TRACE_ENV``).
+
+        Uses pluggy's own call monitoring, so it sees exactly the calls pluggy makes.
+        """
+        started: list[float] = []
+
+        def before(hook_name: str, hook_impls: Sequence[Any], kwargs: Mapping[str, Any]) -> None:
+            started.append(time.perf_counter())
+
+        def after(
+            outcome: pluggy.Result,
+            hook_name: str,
+            hook_impls: Sequence[Any],
+            kwargs: Mapping[str, Any],
+        ) -> None:
+            elapsed_ms = (time.perf_counter() - started.pop()) * 1000
+            names = ",".join(impl.plugin_name for impl in hook_impls) or "(none)"
+            if outcome.exception is not None:
+                result = f"raised {type(outcome.exception).__name__}"
+            else:
+                result = f"returned {_summary(outcome.get_result())}"
+            logger.info("plugin call %s %s: %.3f ms, %s", names, hook_name, elapsed_ms, result)
+
+        self.pm.add_hookcall_monitoring(before, after)
 
     @property
     def names(self) -> list[str]:
@@ -267,20 +306,45 @@ class AgentPlugins:
 
     # -- calling ---------------------------------------------------------------------------
 
-    def _call_each(self, hook: str, kwargs: Mapping[str, Any]) -> Iterable[tuple[str, Any]]:
-        """Call every implementation of ``hook`` separately, in pluggy's call order.
+    def _callers_of(self, hook: str) -> list[tuple[str, pluggy.HookCaller]]:
+        """One pluggy hook caller per plugin implementing ``hook``, in pluggy's call order.
 
-        Yields ``(plugin name, result)``; a raised exception is yielded as the result
-        so that each caller applies its own failure policy.
+        Where a single plugin implements the hook, that is the hook's own caller.
         """
-        caller = getattr(self.pm.hook, hook)
-        for impl in reversed(caller.get_hookimpls()):
-            args = {k: kwargs[k] for k in impl.argnames}
+        found = self._callers.get(hook)
+        if found is None:
+            caller = getattr(self.pm.hook, hook)
+            names = [impl.plugin_name for impl in reversed(caller.get_hookimpls())]
+            if len(names) == 1:
+                found = [(names[0], caller)]
+            else:
+                plugins = {name: self.pm.get_plugin(name) for name in names}
+                found = [
+                    (
+                        name,
+                        self.pm.subset_hook_caller(
+                            hook, [p for other, p in plugins.items() if other != name]
+                        ),
+                    )
+                    for name in names
+                ]
+            self._callers[hook] = found
+        return found
+
+    def _call_each(self, hook: str, kwargs: Mapping[str, Any]) -> Iterable[tuple[str, Any]]:
+        """Have pluggy call each plugin's implementation of ``hook`` separately.
+
+        Yields ``(plugin name, answer)`` (``None`` for no answer); a raised exception is
+        logged and yielded as the answer, so that each caller applies its own policy.
+        """
+        for name, caller in self._callers_of(hook):
             try:
-                yield impl.plugin_name, impl.function(**args)
+                results = caller(**kwargs)
             except Exception as exc:
-                logger.exception("plugin %s failed in %s", impl.plugin_name, hook)
-                yield impl.plugin_name, exc
+                logger.exception("plugin %s failed in %s", name, hook)
+                yield name, exc
+                continue
+            yield name, results[0] if results else None
 
     def _notify_all(self, hook: str, **kwargs: Any) -> None:
         for _name, _result in self._call_each(hook, kwargs):
@@ -420,3 +484,10 @@ def describe(agent: AgentPlugins) -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+def _summary(result: Any) -> str:
+    """A short description of a hook call's result for the trace log (never its data)."""
+    if isinstance(result, list):
+        return "[" + ", ".join(type(r).__name__ for r in result) + "]"
+    return type(result).__name__

@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from venue.intervals import DAY_MS
+from trading_agent.venue.intervals import DAY_MS
 
 #: Days of history before the default replay start: 60 days are 360 candles at 4h, enough for
 #: Freqtrade's start-up candles on the slow informative timeframes.

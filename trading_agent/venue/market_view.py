@@ -18,8 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from venue.data import Candles, SymbolData
-from venue.intervals import DAY_MS, floor_time
+from trading_agent.venue.data import Candles, SymbolData
+from trading_agent.venue.intervals import DAY_MS, floor_time
 
 
 class NoDataAt(LookupError):

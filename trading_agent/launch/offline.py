@@ -1,6 +1,8 @@
 """Run one command (e.g. ``freqtrade backtesting``) with the local venue up beside it.
 
-Usage: ``python -m launch.offline [--replay] [--port 8090] [--datadir DIR] -- CMD ...``
+Usage::
+
+    python -m trading_agent.launch.offline [--replay] [--port 8090] [--datadir DIR] -- CMD ...
 """
 
 from __future__ import annotations
@@ -11,9 +13,9 @@ import os
 import sys
 from pathlib import Path
 
-from launch.processes import run_foreground, running_venue_process
+from trading_agent.launch.processes import run_foreground, running_venue_process
 
-OFFLINE_OVERLAY = Path(__file__).resolve().parents[1] / "user_data" / "config.offline.json"
+OFFLINE_OVERLAY = Path(__file__).resolve().parents[2] / "user_data" / "config.offline.json"
 
 
 def write_offline_overlay(path: Path, venue_url: str, **overrides: object) -> Path:
@@ -40,10 +42,13 @@ def main(argv: list[str] | None = None) -> int:
     """Start the venue, run the command after ``--``, stop the venue, return the exit code."""
     argv = sys.argv[1:] if argv is None else argv
     if "--" not in argv:
-        print("usage: python -m launch.offline [options] -- COMMAND ...", file=sys.stderr)
+        print(
+            "usage: python -m trading_agent.launch.offline [options] -- COMMAND ...",
+            file=sys.stderr,
+        )
         return 2
     split = argv.index("--")
-    parser = argparse.ArgumentParser(prog="python -m launch.offline")
+    parser = argparse.ArgumentParser(prog="python -m trading_agent.launch.offline")
     parser.add_argument("--port", type=int, default=int(os.environ.get("VENUE_PORT", "8090")))
     parser.add_argument("--datadir", default=os.environ.get("DATADIR", "../shared/data/binance"))
     parser.add_argument("--replay", action="store_true")

@@ -10,17 +10,14 @@ import logging
 import math
 
 import pandas as pd
-from freqtrade.enums import TRADE_MODES
 from pandas import DataFrame
 
-from plugins.flash_signals import flash_indicators, session_thresholds
 from plugins.orderbook import imbalance as book_imbalance
-from plugins.strategy_base import AgentStrategy
+from trading_agent.hookspecs import LIVE_RUNMODES
+from trading_agent.strategy.base import AgentStrategy
+from trading_agent.strategy.flash_signals import flash_indicators, session_thresholds
 
 logger = logging.getLogger(__name__)
-
-#: Run modes that trade against a live order book (Freqtrade's TRADE_MODES).
-TRADE_RUNMODES = frozenset(mode.value for mode in TRADE_MODES)
 
 
 class FlashStrategyBase(AgentStrategy):
@@ -59,7 +56,7 @@ class FlashStrategyBase(AgentStrategy):
         Never outside Freqtrade's TRADE_MODES (in backtests ``dp.orderbook`` would fetch
         today's book). A failed fetch leaves the latest imbalance NaN.
         """
-        if self.runmode not in TRADE_RUNMODES or dataframe.empty:
+        if self.runmode not in LIVE_RUNMODES or dataframe.empty:
             return
         last = dataframe.index[-1]
         try:

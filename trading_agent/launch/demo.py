@@ -13,7 +13,7 @@ import secrets
 import sys
 from pathlib import Path
 
-from launch.processes import run_foreground, running_venue_process
+from trading_agent.launch.processes import run_foreground, running_venue_process
 
 CONFIGS = ["-c", "user_data/config.json", "-c", "user_data/config.offline.json"]
 
@@ -46,7 +46,9 @@ def freqtrade_command(strategy: str, strategy_path: str, db_url: str) -> list[st
 
 def main(argv: list[str] | None = None) -> int:
     """Run the demo until Ctrl-C; return Freqtrade's exit code."""
-    parser = argparse.ArgumentParser(prog="python -m launch.demo", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m trading_agent.launch.demo", description=__doc__
+    )
     parser.add_argument("--strategy", default=os.environ.get("STRATEGY", "EnhancedFlashStrategy"))
     parser.add_argument(
         "--strategy-path", default=os.environ.get("STRATEGY_PATH", "user_data/strategies")

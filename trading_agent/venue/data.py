@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from venue.intervals import TIMEFRAME_MS
+from trading_agent.venue.intervals import TIMEFRAME_MS
 
 log = logging.getLogger(__name__)
 
@@ -197,8 +197,9 @@ def read_candles(path: Path, timeframe: str) -> Candles:
 def load_market_data(datadir: str | Path) -> MarketData:
     """Load every ``<BASE>_<QUOTE>-<tf>.feather`` file in ``datadir``.
 
-    Timeframes the venue does not serve (see :mod:`venue.intervals`) are skipped with a log
-    line. Raises ValueError naming the folder when it is missing or holds no usable file.
+     Timeframes the venue does not serve (see :mod:`trading_agent.venue.intervals`) are skipped
+    with a log
+     line. Raises ValueError naming the folder when it is missing or holds no usable file.
     """
     folder = Path(datadir)
     if not folder.is_dir():

@@ -5,7 +5,8 @@ Paths served (all ``GET``):
 - ``/api/v3/{ping,time,exchangeInfo,klines,depth,trades,aggTrades,avgPrice}``,
   ``/api/v3/ticker/{24hr,price,bookTicker}`` (ccxt's ``urls.api.spot.public`` is the base URL);
 - ``/api/v1/contract/{detail,ping}`` (``urls.api.contract.public`` is ``<base>/api/v1/contract``);
-- control: ``GET /_venue/state``, ``GET|POST|DELETE /_venue/faults`` (see :mod:`venue.faults`).
+- control: ``GET /_venue/state``, ``GET|POST|DELETE /_venue/faults``
+  (see :mod:`trading_agent.venue.faults`).
 
 For tests, :func:`running_venue` starts the server in a background thread on a free port and
 yields its base URL.
@@ -27,12 +28,12 @@ from pathlib import Path
 from aiohttp import web
 from pydantic import ValidationError
 
-from venue.book_model import BookModelParams
-from venue.clock import default_replay_start, make_clock, wall_clock_ms
-from venue.data import MarketData, load_market_data
-from venue.endpoints import Venue
-from venue.errors import VenueError, method_not_allowed, not_found
-from venue.faults import FaultSpec
+from trading_agent.venue.book_model import BookModelParams
+from trading_agent.venue.clock import default_replay_start, make_clock, wall_clock_ms
+from trading_agent.venue.data import MarketData, load_market_data
+from trading_agent.venue.endpoints import Venue
+from trading_agent.venue.errors import VenueError, method_not_allowed, not_found
+from trading_agent.venue.faults import FaultSpec
 
 log = logging.getLogger(__name__)
 

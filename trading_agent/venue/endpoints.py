@@ -1,8 +1,8 @@
 """The MEXC spot v3 (and empty contract) public endpoints, independent of the HTTP server.
 
 :class:`Venue` answers one request at a time: ``venue.handle(endpoint, query)`` returns the
-JSON text of the answer or raises :class:`venue.errors.VenueError`. The HTTP layer
-(:mod:`venue.server`) only routes paths, applies faults and writes responses.
+JSON text of the answer or raises :class:`trading_agent.venue.errors.VenueError`. The HTTP layer
+(:mod:`trading_agent.venue.server`) only routes paths, applies faults and writes responses.
 
 Timestamps in answers are *served* times (dataset time + the replay offset); request times
 (``startTime``/``endTime``) are served times too and are shifted back before lookup.
@@ -20,13 +20,13 @@ from dataclasses import asdict
 
 import numpy as np
 
-from venue import book_model, market_view, trade_model
-from venue.book_model import Book, BookModelParams
-from venue.clock import VenueClock
-from venue.data import Candles, MarketData, SymbolData
-from venue.errors import VenueError, invalid_param, invalid_symbol, malformed_param
-from venue.faults import FaultBoard
-from venue.intervals import DAY_MS, MEXC_TO_TIMEFRAME, TIMEFRAME_TO_MEXC, floor_time
+from trading_agent.venue import book_model, market_view, trade_model
+from trading_agent.venue.book_model import Book, BookModelParams
+from trading_agent.venue.clock import VenueClock
+from trading_agent.venue.data import Candles, MarketData, SymbolData
+from trading_agent.venue.errors import VenueError, invalid_param, invalid_symbol, malformed_param
+from trading_agent.venue.faults import FaultBoard
+from trading_agent.venue.intervals import DAY_MS, MEXC_TO_TIMEFRAME, TIMEFRAME_TO_MEXC, floor_time
 
 KLINES_DEFAULT_LIMIT = 500
 KLINES_MAX_LIMIT = 1000
@@ -323,7 +323,7 @@ class Venue:
         return book
 
     def depth(self, query: Query) -> str:
-        """``GET /api/v3/depth``: the modelled book (see :mod:`venue.book_model`)."""
+        """``GET /api/v3/depth``: the modelled book (see :mod:`trading_agent.venue.book_model`)."""
         sym = self._symbol(query)
         limit = _limit(query, DEPTH_DEFAULT_LIMIT, DEPTH_MAX_LIMIT)
         d = self.dataset_time("depth")
@@ -434,7 +434,7 @@ class Venue:
     def tape(
         self, sym: SymbolData, d: int, limit: int, start: int | None = None, end: int | None = None
     ) -> trade_model.Tape:
-        """Modelled prints known at D (see :mod:`venue.trade_model`), dataset times.
+        """Modelled prints known at D (see :mod:`trading_agent.venue.trade_model`), dataset times.
 
         Without ``start``: the last ``limit`` prints up to ``end`` (or D). With ``start``: the
         first ``limit`` prints from ``start`` on, up to ``end`` (or D), inclusive.

@@ -17,8 +17,8 @@ from collections.abc import Sequence
 
 from aiohttp import web
 
-from venue.clock import parse_replay_start
-from venue.server import SHUTDOWN_TIMEOUT_S, build_venue, make_app
+from trading_agent.venue.clock import parse_replay_start
+from trading_agent.venue.server import SHUTDOWN_TIMEOUT_S, build_venue, make_app
 
 
 def _replay_start(text: str) -> dt.date:

@@ -1,24 +1,25 @@
-"""The whole contract between Trading-Agent strategies and plugins.
+"""The whole contract between Trading-Agent strategies and plugins, and the run modes.
 
-Every hook is called with keyword arguments only. A plugin implements any subset
-of them with ``@hookimpl`` and leaves the rest out. Each spec says how many answers
-are combined and how; the combining is done by :mod:`plugins.manager`, never by the
-strategies, so every strategy applies the same rules.
+Every hook is called with keyword arguments only. A plugin implements any subset of them
+with ``@hookimpl`` and leaves the rest out. Each spec says how the answers of several plugins
+are combined and what happens when one raises; :class:`trading_agent.manager.AgentPlugins`
+applies those rules, never the strategies, so every strategy combines answers the same way.
 
 Plugins must be causal: nothing they add to a candle may depend on a later candle.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 import pluggy
+from freqtrade.enums import RunMode
 from pandas import DataFrame
 
-from plugins.analyzed import AnalyzedCandles
+from trading_agent.candles import AnalyzedCandles
+from trading_agent.payloads import EntryVerdict, Notifier, RiskAdvice, TradeSnapshot
 
 PROJECT_NAME = "trading_agent"
 ENTRY_POINT_GROUP = "trading_agent.plugins"
@@ -26,53 +27,12 @@ ENTRY_POINT_GROUP = "trading_agent.plugins"
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)
 hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
 
-#: Signature of the callable handed to plugins in :func:`bot_start` for user-facing
-#: notifications. The strategy rate-limits it and forwards to ``dp.send_msg``
-#: (Telegram, FreqUI, webhooks). ``key`` groups messages for rate limiting.
-Notifier = Callable[..., None]
-
-
-@dataclass(frozen=True, slots=True)
-class EntryVerdict:
-    """One plugin's answer to "may this entry go ahead?"."""
-
-    allow: bool
-    reason: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class RiskAdvice:
-    """One plugin's view of how much risk a new or open position may carry.
-
-    ``stake_multiplier`` scales the strategy's stake (1.0 = unchanged, 0.0 = no
-    entry). ``stoploss`` is a Freqtrade-style stop distance relative to the
-    current rate (a negative ratio such as ``-0.02``), or ``None`` for no view.
-    """
-
-    stake_multiplier: float = 1.0
-    stoploss: float | None = None
-    reason: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class TradeSnapshot:
-    """A plain, Freqtrade-independent view of one trade, handed to plugins."""
-
-    trade_id: int
-    pair: str
-    is_short: bool
-    is_open: bool
-    open_date: datetime
-    open_rate: float
-    amount: float
-    stake_amount: float
-    close_date: datetime | None = None
-    close_rate: float | None = None
-    profit_ratio: float | None = None
-    profit_abs: float | None = None
-    enter_tag: str | None = None
-    exit_reason: str | None = None
-    extra: Mapping[str, Any] = field(default_factory=dict)
+# The run modes hooks are told about (``runmode``: Freqtrade's ``RunMode`` values).
+#: Run modes that trade against an exchange, live or simulated: live order books and
+#: wall-clock time exist here only (Freqtrade's ``TRADE_MODES``).
+LIVE_RUNMODES = frozenset({RunMode.LIVE.value, RunMode.DRY_RUN.value})
+#: Run modes that replay one analysed frame per pair over a whole period.
+BACKTEST_RUNMODES = frozenset({RunMode.BACKTEST.value, RunMode.HYPEROPT.value})
 
 
 @hookspec
@@ -97,7 +57,7 @@ def bot_loop(
     """Run once at the start of every bot iteration (Freqtrade's ``bot_loop_start``).
 
     ``analyzed`` maps each whitelisted pair to its analysed candles known at
-    ``current_time`` (:class:`plugins.analyzed.AnalyzedCandles`: ``frame()``,
+    ``current_time`` (:class:`trading_agent.candles.AnalyzedCandles`: ``frame()``,
     ``column(name)``, ``last()``; may hold no rows early on). In backtests it wraps one
     frame for the whole run and only its bound moves, so a plugin can keep per-frame
     arrays (``source_frame()``) and read one row per candle. Implementations must return

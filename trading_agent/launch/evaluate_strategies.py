@@ -8,9 +8,10 @@ fees, and prints one table: trades, profit, Sharpe, max drawdown.
 
 Usage::
 
-    python -m launch.evaluate_strategies                 # both periods, fee 0 and 0.001
-    python -m launch.evaluate_strategies --fee 0.001     # one fee only
-    python -m launch.evaluate_strategies --timerange 20240101-20240201 --strategies FlashStrategy
+    python -m trading_agent.launch.evaluate_strategies              # both periods, fee 0 and 0.001
+    python -m trading_agent.launch.evaluate_strategies --fee 0.001  # one fee only
+    python -m trading_agent.launch.evaluate_strategies --timerange 20240101-20240201 \
+        --strategies FlashStrategy
 
 SampleStrategy comes from the installed Freqtrade package's templates directory, never from
 a committed copy. The functions here are also used by tests and benchmarks.
@@ -37,10 +38,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from launch.offline import write_offline_overlay
-from launch.processes import running_venue_process
+from trading_agent.launch.offline import write_offline_overlay
+from trading_agent.launch.processes import running_venue_process
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 STRATEGY_PATH = REPO / "user_data" / "strategies"
 BASE_CONFIG = REPO / "user_data" / "config.json"
 OUR_STRATEGIES = ("FlashStrategy", "EnhancedFlashStrategy")
@@ -379,7 +380,7 @@ def format_table(rows: Sequence[BacktestResult]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Command line: run the evaluation and print the table (and optionally save JSON)."""
-    parser = argparse.ArgumentParser(prog="python -m launch.evaluate_strategies")
+    parser = argparse.ArgumentParser(prog="python -m trading_agent.launch.evaluate_strategies")
     parser.add_argument("--strategies", nargs="+", default=list(OUR_STRATEGIES))
     parser.add_argument("--timerange", nargs="+", default=[IN_SAMPLE, OUT_OF_SAMPLE])
     parser.add_argument("--fee", type=float, nargs="+", default=list(FEES))

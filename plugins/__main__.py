@@ -1,7 +1,0 @@
-"""Allow ``python -m plugins list``."""
-
-import sys
-
-from plugins.cli import main
-
-sys.exit(main())

@@ -1,0 +1,1 @@
+"""The Freqtrade-facing strategy kit: the base strategy, risk limits, the flash kit."""
