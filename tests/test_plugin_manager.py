@@ -293,12 +293,83 @@ def test_every_hook_has_a_typed_docstring_that_states_its_combining_rule() -> No
         assert "return" in fn.__annotations__, name
 
 
-def test_every_hook_is_documented() -> None:
+def test_every_hook_is_documented_with_its_signature() -> None:
+    """docs/hooks.md gives each hook a heading, a row in the combining table and, as the
+    first line of its section, the spec's exact signature: arguments in order and the
+    return annotation."""
     doc = (REPO / "docs" / "hooks.md").read_text()
-    headings = set(re.findall(r"^### (\w+)$", doc, flags=re.MULTILINE))
-    assert set(hookspec_names()) <= headings, set(hookspec_names()) - headings
+    sections = dict(re.findall(r"^### (\w+)\n`([^`]+)`", doc, flags=re.MULTILINE))
+    assert set(hookspec_names()) <= set(sections), set(hookspec_names()) - set(sections)
     for name in hookspec_names():
         assert f"| `{name}` |" in doc, f"{name} missing from the combining table"
+        spec = inspect.signature(getattr(hookspecs, name))
+        args = ", ".join(spec.parameters)
+        assert sections[name] == f"{name}({args}) -> {spec.return_annotation}", name
+    assert set(sections) <= set(hookspec_names()), "docs/hooks.md documents a hook that is gone"
+
+
+def test_pluggy_makes_every_call_and_the_trace_logs_each(monkeypatch, caplog) -> None:
+    """Each plugin's implementation runs through pluggy (its call monitoring sees it), and
+    ``TRADING_AGENT_TRACE_PLUGINS=1`` logs plugin, hook, duration and outcome."""
+    monkeypatch.setenv("TRADING_AGENT_TRACE_PLUGINS", "1")
+    agent = agent_of(Approver(), Vetoer(), Broken())
+    seen: list[tuple[str, list[str]]] = []
+    agent.pm.add_hookcall_monitoring(
+        lambda hook, impls, kwargs: seen.append((hook, [i.plugin_name for i in impls])),
+        lambda outcome, hook, impls, kwargs: None,
+    )
+    with caplog.at_level("INFO", logger="trading_agent.manager"):
+        decision = agent.approve_entry(**ENTRY_KW)
+    assert not decision.allow
+    assert sorted(seen) == [
+        ("approve_entry", ["approver"]),
+        ("approve_entry", ["broken"]),
+        ("approve_entry", ["vetoer"]),
+    ]
+    traced = [r.getMessage() for r in caplog.records if r.getMessage().startswith("plugin call")]
+    assert len(traced) == 3
+    assert any(
+        re.match(r"plugin call approver approve_entry: [0-9.]+ ms, returned \[EntryVerdict\]", t)
+        for t in traced
+    )
+    assert any(
+        re.match(r"plugin call broken approve_entry: [0-9.]+ ms, raised RuntimeError", t)
+        for t in traced
+    )
+
+
+def test_hooks_the_manager_cannot_honour_are_refused_at_registration() -> None:
+    class Wrapper(Plugin):
+        name = "wrapper"
+
+        @hookimpl(wrapper=True)
+        def approve_entry(self):
+            result = yield
+            return result
+
+    class Misspelt(Plugin):
+        name = "misspelt"
+
+        @hookimpl
+        def approve_entyr(self):
+            return EntryVerdict(True)
+
+    class WrongArgument(Plugin):
+        name = "wrong"
+
+        @hookimpl
+        def approve_entry(self, pairs):
+            return None
+
+    for plugin, message in (
+        (Wrapper(), "hook wrapper 'approve_entry' is not supported"),
+        (Misspelt(), "'approve_entyr', which is not a Trading-Agent hook"),
+        (WrongArgument(), "pairs"),
+    ):
+        agent = AgentPlugins()
+        with pytest.raises(PluginConfigError, match=message):
+            agent.register(plugin)
+        assert agent.names == [] and not agent.implements("approve_entry")
 
 
 def test_a_plugin_installed_through_the_entry_point_is_picked_up(tmp_path: Path) -> None:

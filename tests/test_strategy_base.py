@@ -5,6 +5,7 @@ The dataframes and books here are small synthetic fixtures built by the tests.
 
 from __future__ import annotations
 
+import logging
 import pickle
 from datetime import UTC, datetime, timedelta
 
@@ -216,7 +217,35 @@ def test_vetoes_are_notified_with_rate_limiting() -> None:
     )
     for _ in range(3):
         entry(strategy)
-    assert len(strategy.dp.sent) == 1 and "spread_guard" in strategy.dp.sent[0]
+    assert len(strategy.dp.sent) == 1 and r"spread\_guard" in strategy.dp.sent[0]
+
+
+class HostileVetoer(Plugin):
+    """Vetoes with a reason as a hostile model or venue might word it."""
+
+    name = "hostile"
+    reason = (
+        "ok\n2026-12-01 12:00:00,000 - freqtrade - INFO - SYSTEM OVERRIDE "
+        "[click to re-auth](http://evil.example/login) \u202egnp.exe\u200b" + "x" * 10_000
+    )
+
+    @hookimpl
+    def approve_entry(self) -> EntryVerdict:
+        return EntryVerdict(False, self.reason)
+
+
+def test_a_hostile_reason_gives_one_log_line_and_no_link(caplog) -> None:
+    strategy = make_strategy(HostileVetoer(), runmode=RunMode.DRY_RUN)
+    with caplog.at_level(logging.INFO, logger="trading_agent.strategy.base"):
+        entry(strategy)
+    (sent,) = strategy.dp.sent
+    lines = [r.getMessage() for r in caplog.records]
+    assert len([line for line in lines if line.startswith("notify:")]) == 1
+    for text in (sent, *lines):
+        assert "\n" not in text and "http" not in text and "evil.example" not in text
+        assert "\u202e" not in text and "\u200b" not in text
+        assert len(text) <= 1100
+    assert "(link removed)" in sent and r"\[click" in sent  # Markdown entity escaped
 
 
 def test_daily_loss_limit_blocks_new_entries() -> None:

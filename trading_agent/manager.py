@@ -39,6 +39,7 @@ from trading_agent.candles import AnalyzedCandles
 from trading_agent.hookspecs import ENTRY_POINT_GROUP, PROJECT_NAME
 from trading_agent.payloads import EntryVerdict, Notifier, RiskAdvice, TradeSnapshot
 from trading_agent.plugin import Plugin
+from trading_agent.safe_text import clean
 
 logger = logging.getLogger(__name__)
 
@@ -415,16 +416,21 @@ class AgentPlugins:
         return pd.concat([dataframe, *parts], axis=1)
 
     def approve_entry(self, **kwargs: Any) -> EntryDecision:
-        """Combine entry verdicts: any veto wins; a plugin error is a veto (fail closed)."""
+        """Combine entry verdicts: any veto wins; a plugin error is a veto (fail closed).
+
+        Every reason is made safe to show (:func:`trading_agent.safe_text.clean`), as are the
+        reasons of :meth:`risk_advice` and :meth:`exit_advice`: plugins relay model and
+        exchange text.
+        """
         vetoes: list[tuple[str, str]] = []
         approvals: list[tuple[str, str]] = []
         for name, result in self._call_each("approve_entry", kwargs):
             if isinstance(result, Exception):
-                vetoes.append((name, f"error: {result}"))
+                vetoes.append((name, clean(f"error: {result}")))
             elif isinstance(result, EntryVerdict):
-                (approvals if result.allow else vetoes).append((name, result.reason))
+                (approvals if result.allow else vetoes).append((name, clean(result.reason)))
             elif result is not None:
-                vetoes.append((name, f"invalid answer {result!r}"))
+                vetoes.append((name, clean(f"invalid answer {result!r}")))
         return EntryDecision(not vetoes, tuple(vetoes), tuple(approvals))
 
     def risk_advice(self, **kwargs: Any) -> CombinedRisk:
@@ -440,12 +446,12 @@ class AgentPlugins:
                 continue
             if isinstance(result, Exception) or not isinstance(result, RiskAdvice):
                 multiplier = 0.0
-                reasons.append((name, f"error: {result!r}"))
+                reasons.append((name, clean(f"error: {result!r}")))
                 continue
             mult = result.stake_multiplier
             if not (isinstance(mult, int | float) and math.isfinite(mult) and mult >= 0):
                 multiplier = 0.0
-                reasons.append((name, f"invalid stake multiplier {mult!r}"))
+                reasons.append((name, clean(f"invalid stake multiplier {mult!r}")))
                 continue
             multiplier = min(multiplier, float(mult))
             sl = result.stoploss
@@ -453,9 +459,9 @@ class AgentPlugins:
                 if isinstance(sl, int | float) and math.isfinite(sl) and sl < 0:
                     stoploss = float(sl) if stoploss is None else max(stoploss, float(sl))
                 else:
-                    reasons.append((name, f"ignored invalid stoploss {sl!r}"))
+                    reasons.append((name, clean(f"ignored invalid stoploss {sl!r}")))
             if result.reason:
-                reasons.append((name, result.reason))
+                reasons.append((name, clean(result.reason)))
         return CombinedRisk(multiplier, stoploss, tuple(reasons))
 
     def exit_advice(self, **kwargs: Any) -> str | None:
@@ -465,7 +471,7 @@ class AgentPlugins:
         """
         for name, result in self._call_each("exit_advice", kwargs):
             if isinstance(result, str) and result:
-                return f"{name}: {result}"
+                return f"{name}: {clean(result, limit=100)}"
         return None
 
 

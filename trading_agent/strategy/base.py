@@ -28,6 +28,7 @@ from trading_agent.candles import AnalyzedCandles, closed_rows, ticks_of
 from trading_agent.hookspecs import BACKTEST_RUNMODES, LIVE_RUNMODES
 from trading_agent.manager import AgentPlugins
 from trading_agent.payloads import TradeSnapshot
+from trading_agent.safe_text import clean, markdown_escape
 from trading_agent.strategy.risk import (
     RiskLimits,
     atr_stop_rate,
@@ -40,6 +41,8 @@ from trading_agent.strategy.risk import (
 logger = logging.getLogger(__name__)
 
 #: JWT secrets that ship in Freqtrade's templates and schema: anyone could forge a login.
+#: Longest notification text (longer ones are cut, see :func:`trading_agent.safe_text.clean`).
+NOTIFY_LIMIT = 1000
 PUBLIC_JWT_SECRETS = frozenset(
     {"super-secret", "somethingrandom", "somethingRandomSomethingRandom123"}
 )
@@ -202,10 +205,14 @@ class AgentStrategy(IStrategy):
     def notify(self, message: str, key: str | None = None) -> None:
         """Send a user notification (Telegram, FreqUI, webhooks), rate-limited per key.
 
-        Freqtrade only delivers strategy messages in dry-run and live. Plugins may call
-        this from their own worker threads, so the rate-limit check takes a lock.
+        The text is made safe first (one line, no invisible characters, links neutralised,
+        at most :data:`NOTIFY_LIMIT` characters; :func:`trading_agent.safe_text.clean`) and
+        Markdown-escaped for Telegram, which Freqtrade sends strategy messages as. Freqtrade
+        only delivers strategy messages in dry-run and live. Plugins may call this from their
+        own worker threads, so the rate-limit check takes a lock.
         """
-        key = key or message
+        text = clean(message, limit=NOTIFY_LIMIT)
+        key = key or text
         lock: threading.Lock = self.__dict__.setdefault("_notify_lock", threading.Lock())
         with lock:
             now = time.monotonic()
@@ -214,9 +221,9 @@ class AgentStrategy(IStrategy):
             if last is not None and now - last < self.notify_interval.total_seconds():
                 return
             notified[key] = now
-        logger.info("notify: %s", message)
+        logger.info("notify: %s", text)
         if getattr(self, "dp", None) is not None:
-            self.dp.send_msg(message, always_send=True)
+            self.dp.send_msg(markdown_escape(text), always_send=True)
 
     # -- helpers ---------------------------------------------------------------------------
 
