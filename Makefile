@@ -19,7 +19,7 @@ HYPEROPT_LOSS ?= SharpeHyperOptLossDaily
 PAIR ?= ETH/USDT
 PLOT_TIMERANGE ?= 20240805-20240812
 
-.PHONY: help setup test lint format demo backtest hyperopt plot bench venue clean
+.PHONY: help setup test test-elsewhere lint format demo backtest hyperopt plot bench venue clean
 
 help:
 	@echo "make setup     create .venv and install everything (idempotent)"
@@ -52,6 +52,11 @@ format: setup
 
 test: lint
 	$(BIN)/python -m pytest -q
+
+# The suite at a moved wall clock (two dates, two time zones) and with numpy's AVX-512 kernels
+# disabled: what another machine or another day would see (about 15-20 minutes; not in CI).
+test-elsewhere: setup
+	PYTHON=$(BIN)/python tests/run_elsewhere.sh
 
 venue: setup
 	$(BIN)/ta-venue --datadir $(DATADIR) --port $(VENUE_PORT) --replay
