@@ -83,6 +83,23 @@ def test_directional_change_confirms_on_the_reversal_candle() -> None:
     assert h[int(sw.confirm[3])] >= low[40] * 1.05 > h[int(sw.confirm[3]) - 1]
 
 
+def test_directional_change_on_one_candle_matches_longer_frames() -> None:
+    """A first candle whose own range spans the threshold confirms its high on itself.
+
+    SYNTHETIC candles. A one-candle frame once returned no swing at all, while every longer
+    frame put the swing on candle 0: the value of candle 0 changed when candle 1 arrived.
+    """
+    o = np.array([100.0, 99.2, 99.5])
+    h = np.array([101.0, 99.6, 99.9])
+    low = np.array([99.0, 98.8, 99.1])
+    c = np.array([99.3, 99.4, 99.7])
+    longer = directional_change_swings(o, h, low, c, 0.004)
+    assert list(longer.confirm[:1]) == [0] and list(longer.pivot[:1]) == [0]
+    one = directional_change_swings(o[:1], h[:1], low[:1], c[:1], 0.004)
+    assert list(one.confirm) == [0] and list(one.kind) == [longer.kind[0]]
+    assert one.price == pytest.approx(longer.price[:1])
+
+
 def test_directional_change_small_moves_are_ignored() -> None:
     frame = path_candles([(0, 100.0), (10, 101.0), (20, 100.0), (30, 101.0)])
     sw = directional_change_swings(*arrays(frame), 0.05)

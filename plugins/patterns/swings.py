@@ -152,7 +152,7 @@ def directional_change_swings(
     pivots: list[int] = []
     confirms: list[int] = []
     kinds: list[int] = []
-    if n < 2:
+    if n == 0:
         empty = np.empty(0, dtype=np.int64)
         return Swings(empty, empty, np.empty(0, dtype=np.float64), empty)
     first_high = _first_reversal(high, low, 0, 0, threshold, HIGH)
