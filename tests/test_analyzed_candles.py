@@ -215,7 +215,7 @@ def test_in_a_freqtrade_backtest_callbacks_read_freqtrades_last_candle(
             ["CheckedEnhanced"],
             strategies,
             offline_configs(tmp_path, url),
-            timerange="20240301-20240315",
+            timerange="20240701-20240715",
             fee=0.0,
             datadir=binance_dir,
             results_dir=Path(tempfile.mkdtemp(dir=tmp_path)),

@@ -29,7 +29,7 @@ from trading_agent.launch.processes import running_venue_process, stop_process
 pytestmark = pytest.mark.slow
 
 STRATEGY = "EnhancedFlashStrategy"
-REPLAY_START = "2024-04-01"  # leaves 90 days of history for the 4h informative candles
+REPLAY_START = "2024-07-15"  # 4h informative history since January; 5m in the sample too
 USER, PASSWORD = "e2e", "e2e-password-not-a-secret"
 ANSWERS = {
     "monitor_decision": {

@@ -1,7 +1,8 @@
 """Freqtrade itself, offline, against the local venue: backtesting and a dry-run bot.
 
 These run the real ``freqtrade`` command on the recorded Binance candles in
-``../shared/data/binance`` (a stand-in for MEXC's USDC pairs), bounded in time.
+``../shared/data/binance`` or the embedded sample (a stand-in for MEXC's USDC pairs), bounded
+in time.
 """
 
 from __future__ import annotations
@@ -30,6 +31,9 @@ from trading_agent.launch.processes import running_venue_process, stop_process
 
 pytestmark = pytest.mark.slow
 
+#: Replayed from here: 5m candles of this date are in the embedded sample too.
+REPLAY_START = "2024-07-15"
+
 
 def test_backtesting_through_the_venue_completes_with_trades(
     tmp_path: Path, binance_dir: Path
@@ -54,7 +58,7 @@ def test_backtesting_through_the_venue_completes_with_trades(
                 "--timeframe",
                 "5m",
                 "--timerange",
-                "20240101-20240201",
+                "20240701-20240801",
                 "--export",
                 "trades",
                 "--backtest-directory",
@@ -68,8 +72,8 @@ def test_backtesting_through_the_venue_completes_with_trades(
     trades = load_backtest_data(results, strategy="SampleStrategy")
     assert len(trades) > 0
     assert set(trades["pair"]) <= {"BTC/USDT", "ETH/USDT"}
-    assert trades["open_date"].min() >= pd.Timestamp("2024-01-01", tz="UTC")
-    assert trades["close_date"].max() <= pd.Timestamp("2024-02-01", tz="UTC")
+    assert trades["open_date"].min() >= pd.Timestamp("2024-07-01", tz="UTC")
+    assert trades["close_date"].max() <= pd.Timestamp("2024-08-01", tz="UTC")
 
 
 def test_dry_run_bot_trades_against_the_replay_venue(tmp_path: Path, binance_dir: Path) -> None:
@@ -85,7 +89,9 @@ def test_dry_run_bot_trades_against_the_replay_venue(tmp_path: Path, binance_dir
     }
     api = Api(api_port, user, password)
     log = tmp_path / "freqtrade.log"
-    with running_venue_process(binance_dir, venue_port, replay=True) as url:
+    with running_venue_process(
+        binance_dir, venue_port, replay=True, replay_start=REPLAY_START
+    ) as url:
         overlay = write_offline_overlay(tmp_path / "offline.json", url)
         cmd = [
             FREQTRADE,
@@ -175,7 +181,7 @@ def test_bad_settings_stop_the_bot_before_it_trades(
         "FREQTRADE__API_SERVER__LISTEN_PORT": str(free_port()),
     }
     with running_venue_process(
-        binance_dir, free_port(), replay=True, replay_start="2024-04-01"
+        binance_dir, free_port(), replay=True, replay_start=REPLAY_START
     ) as url:
         overlay = write_offline_overlay(tmp_path / "offline.json", url, trading_agent=trading_agent)
         proc = run_freqtrade(
@@ -223,7 +229,7 @@ def test_hyperopt_runs_with_parallel_workers(
                 "--timeframe",
                 "5m",
                 "--timerange",
-                "20240301-20240320",
+                "20240701-20240720",
                 "--hyperopt-loss",
                 "SharpeHyperOptLossDaily",
                 "--spaces",

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.mark.parametrize(
     ("strategy", "timerange"),
-    [("FlashStrategy", "20240205-20240212"), ("EnhancedFlashStrategy", "20240201-20240215")],
+    [("FlashStrategy", "20240705-20240712"), ("EnhancedFlashStrategy", "20240701-20240715")],
 )
 def test_lookahead_analysis_finds_no_bias(
     strategy: str, timerange: str, tmp_path: Path, binance_dir: Path, committed_strategies: Path

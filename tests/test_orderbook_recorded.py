@@ -49,6 +49,7 @@ from plugins.orderbook.recorded import (
     iter_capture,
     load_rebuilt_books,
 )
+from tests.conftest import recorded_file
 
 CAPTURES = {
     "BTC/USDT": "binance_spot_btcusdt_20240808.gz",
@@ -222,7 +223,7 @@ def test_top100_csv_imbalance_and_spread_match_our_formulas(orderbook_dir: Path)
     Its ``spread`` column is absolute (quote currency), so it is turned into bps of its own
     ``mid_price`` before comparing.
     """
-    frame = pd.read_csv(orderbook_dir / CSV)
+    frame = pd.read_csv(recorded_file(orderbook_dir, CSV))
     assert len(frame) > 8_000
     for row in frame.itertuples(index=False):
         ours = imbalance_from_volumes(row.bid_volume, row.ask_volume)

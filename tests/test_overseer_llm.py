@@ -26,7 +26,7 @@ from plugins.llm_overseer.settings import Settings
 from tests.openai_stub_server import Reply, StubProcess, StubServer
 from trading_agent import TradeSnapshot
 
-NOW = datetime(2024, 3, 5, 14, 0, tzinfo=UTC)
+NOW = datetime(2024, 7, 9, 14, 0, tzinfo=UTC)
 KEY = "sk-test-secret-value-123"
 ENV = {"OPENROUTER_API_KEY": KEY}
 

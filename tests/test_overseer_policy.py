@@ -285,7 +285,7 @@ def test_any_model_output_stays_within_hard_limits(
 
 
 def test_features_are_causal_and_use_closed_candles_only(btc_5m) -> None:
-    now = datetime(2024, 3, 5, 14, 0, tzinfo=UTC)
+    now = datetime(2024, 7, 9, 14, 0, tzinfo=UTC)
     full = build_features("BTC/USDC", btc_5m, now, timeframe=timedelta(minutes=5))
     trimmed = build_features("BTC/USDC", _at(btc_5m, now), now, timeframe=timedelta(minutes=5))
     assert full is not None and full == trimmed
@@ -300,7 +300,7 @@ def test_features_are_causal_and_use_closed_candles_only(btc_5m) -> None:
 
 
 def test_features_handle_missing_and_present_indicator_columns(btc_5m) -> None:
-    now = datetime(2024, 3, 5, 14, 0, tzinfo=UTC)
+    now = datetime(2024, 7, 9, 14, 0, tzinfo=UTC)
     df = _at(btc_5m, now).copy()
     df["rsi"] = 55.0  # synthetic indicator column
     df["pattern_double_top"] = 0
@@ -354,7 +354,7 @@ def test_rules_policy_is_deterministic_and_reacts_to_a_real_crash(btc_5m) -> Non
     (p,) = first
     assert p.pause_entries and p.exit_position
     assert p.stop_distance == s.rules.emergency_stop_distance
-    calm_now = datetime(2024, 3, 5, 14, 0, tzinfo=UTC)
+    calm_now = datetime(2024, 7, 9, 14, 0, tzinfo=UTC)
     calm = build_features("BTC/USDC", _at(btc_5m, calm_now), calm_now)
     (q,) = rules_proposals(calm, history.state(calm_now, [], {}), s)
     assert not q.pause_entries and not q.exit_position and q.stop_distance is None
@@ -362,7 +362,7 @@ def test_rules_policy_is_deterministic_and_reacts_to_a_real_crash(btc_5m) -> Non
 
 def test_losing_streak_and_drawdown_feed_rules_and_triggers(btc_5m) -> None:
     s = Settings()
-    now = datetime(2024, 3, 5, 14, 0, tzinfo=UTC)
+    now = datetime(2024, 7, 9, 14, 0, tzinfo=UTC)
     f = build_features("BTC/USDC", _at(btc_5m, now), now)
     history = TradeHistory(1000.0)
     for i in range(4):  # synthetic losing trades
@@ -399,7 +399,7 @@ def test_scheduler_runs_tier1_on_its_interval(btc_5m) -> None:
     sched = Scheduler(s)
     history = TradeHistory(1000.0)
     tiers = []
-    start = datetime(2024, 3, 5, 14, 0, tzinfo=UTC)
+    start = datetime(2024, 7, 9, 14, 0, tzinfo=UTC)
     for k in range(12):  # one hour of 5m loops
         now = start + timedelta(minutes=5 * k)
         f = build_features("BTC/USDC", _at(btc_5m, now), now)
@@ -412,7 +412,7 @@ def test_prompts_are_compact_versioned_and_anonymised(btc_5m) -> None:
     from plugins.llm_overseer.prompts import PROMPT_VERSION, build_prompt
 
     s = Settings()
-    now = datetime(2024, 3, 5, 14, 0, tzinfo=UTC)
+    now = datetime(2024, 7, 9, 14, 0, tzinfo=UTC)
     df = _at(btc_5m, now).copy()
     df["atr"] = 350.0  # synthetic indicator in price units
     f = build_features("BTC/USDC", df, now, indicator_columns=["atr"])
@@ -452,7 +452,7 @@ def test_plugin_hooks_match_the_hook_specs(tmp_path, btc_5m) -> None:
     plugin = OverseerPlugin(Settings(journal_path=str(tmp_path / "j.sqlite")))
     pm.register(plugin)  # raises if a hook name or argument does not match its spec
     pm.hook.bot_start(config={"timeframe": "5m"}, runmode="backtest", notify=lambda *a, **k: None)
-    now = datetime(2024, 3, 5, 14, 0, tzinfo=UTC)
+    now = datetime(2024, 7, 9, 14, 0, tzinfo=UTC)
     pm.hook.bot_loop(current_time=now, analyzed={"BTC/USDC": _at(btc_5m, now)}, open_trades=[])
     (advice,) = pm.hook.risk_advice(
         pair="BTC/USDC", side="long", current_time=now, current_rate=1.0, candle={}, trade=None

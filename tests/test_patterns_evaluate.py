@@ -65,9 +65,9 @@ def test_command_line_on_recorded_candles(binance_dir: Path, capsys: pytest.Capt
             "--timeframe",
             "5m",
             "--start",
-            "2024-03-01",
+            "2024-07-01",
             "--end",
-            "2024-03-15",
+            "2024-07-15",
         ]
     )
     assert code == 0

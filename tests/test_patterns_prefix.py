@@ -21,17 +21,17 @@ from tests.conftest import load_candles
 
 SEGMENT = 12_000
 
-VARIANTS: dict[str, tuple[str, int, dict]] = {
-    # name: (pair, first candle of the segment, settings block)
-    "btc_default": ("BTC_USDT", 20_000, {}),
+VARIANTS: dict[str, tuple[str, str, dict]] = {
+    # name: (pair, first candle of the segment, settings block); inside the embedded sample
+    "btc_default": ("BTC_USDT", "2024-06-15", {}),
     "eth_default_all_candlesticks": (
         "ETH_USDT",
-        40_000,
+        "2024-06-25",
         {"candlesticks": sorted(talib.get_function_groups()["Pattern Recognition"])},
     ),
     "btc_directional_change": (
         "BTC_USDT",
-        55_000,
+        "2024-07-05",
         {
             "swings": {"method": "directional_change", "dc_threshold": 0.004},
             "chart": {"breakout_margin_atr": 0.1, "sr_lookback": 8, "min_height_atr": 1.0},
@@ -44,7 +44,9 @@ VARIANTS: dict[str, tuple[str, int, dict]] = {
 @cache
 def segment(variant: str) -> pd.DataFrame:
     pair, first, _ = VARIANTS[variant]
-    return load_candles(pair, "5m").iloc[first : first + SEGMENT]
+    end = pd.Timestamp(first, tz="UTC") + (SEGMENT - 1) * pd.Timedelta("5min")
+    frame = load_candles(pair, "5m", first, str(end))
+    return frame[frame["date"] >= pd.Timestamp(first, tz="UTC")].iloc[:SEGMENT]
 
 
 @cache

@@ -3,7 +3,7 @@
 Backtesting (with every default plugin and the protections on) must complete with trades;
 ``recursive-analysis`` must show every indicator within 0.1 % at the strategies'
 ``startup_candle_count``. Each run is bounded to two weeks of the recorded Binance candles
-in ``../shared/data/binance`` (a stand-in for MEXC's USDC pairs).
+in ``../shared/data/binance`` or the embedded sample (a stand-in for MEXC's USDC pairs).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from trading_agent.launch.evaluate_strategies import (
 
 pytestmark = pytest.mark.slow
 
-TIMERANGE = "20240201-20240215"
+TIMERANGE = "20240701-20240715"
 
 
 def test_backtests_of_both_strategies_complete_with_trades(
@@ -46,8 +46,8 @@ def test_backtests_of_both_strategies_complete_with_trades(
         assert results[name].trades > 0, name
         frame = trades[name]
         assert set(frame["pair"]) <= {"BTC/USDT", "ETH/USDT"}
-        assert frame["open_date"].min() >= pd.Timestamp("2024-02-01", tz="UTC")
-        assert frame["close_date"].max() <= pd.Timestamp("2024-02-15", tz="UTC")
+        assert frame["open_date"].min() >= pd.Timestamp("2024-07-01", tz="UTC")
+        assert frame["close_date"].max() <= pd.Timestamp("2024-07-15", tz="UTC")
         # stakes come from signal strength x session factor, clamped to 10 % of the account
         # (1000 plus realised profit)
         account = 1000.0 + frame["profit_abs"].clip(lower=0).sum()
@@ -109,7 +109,7 @@ def test_recursive_analysis_within_a_tenth_of_a_percent(
                 "--timeframe",
                 "5m",
                 "--timerange",
-                "20240301-20240314",
+                "20240701-20240714",
                 "--startup-candle",
                 "100",
                 "-p",

@@ -24,8 +24,8 @@ if str(STRATEGIES) not in sys.path:
 from EnhancedFlashStrategy import EnhancedFlashStrategy  # noqa: E402
 from FlashStrategy import FlashStrategy  # noqa: E402
 
-#: About 12 days of 5m candles from mid-February 2024 (real Binance data).
-START = pd.Timestamp("2024-02-10", tz="UTC")
+#: About 12 days of 5m candles from early July 2024 (real Binance data, in the embedded sample).
+START = pd.Timestamp("2024-07-05", tz="UTC")
 N_CANDLES = 3500
 CUTS = (900, 2017, 3499)
 

@@ -30,14 +30,14 @@ def _state(url: str) -> dict:
 
 
 @pytest.fixture(scope="module")
-def static_url(binance_dir: Path) -> Iterator[str]:
-    with running_venue(binance_dir) as url:
+def static_url(full_binance_dir: Path) -> Iterator[str]:
+    with running_venue(full_binance_dir) as url:
         yield url
 
 
 @pytest.fixture(scope="module")
-def replay_url(binance_dir: Path) -> Iterator[str]:
-    with running_venue(binance_dir, replay=True) as url:
+def replay_url(full_binance_dir: Path) -> Iterator[str]:
+    with running_venue(full_binance_dir, replay=True) as url:
         yield url
 
 

@@ -34,11 +34,11 @@ def test_arguments_and_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert "holds no" in capsys.readouterr().err
 
 
-def test_console_script_serves_and_stops_cleanly(binance_dir: Path) -> None:
+def test_console_script_serves_and_stops_cleanly(full_binance_dir: Path) -> None:
     exe = shutil.which("ta-venue", path=str(Path(sys.executable).parent))
     assert exe, "the ta-venue console script is not installed"
     proc = subprocess.Popen(
-        [exe, "--datadir", str(binance_dir), "--port", "0", "--replay"],
+        [exe, "--datadir", str(full_binance_dir), "--port", "0", "--replay"],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,

@@ -155,7 +155,8 @@ def test_windows_outside_the_recording_are_empty(static_url: str, btc5: pd.DataF
     assert rows == []
 
 
-def test_mexc_interval_names_map_to_files(static_url: str) -> None:
+def test_mexc_interval_names_map_to_files(static_url: str, full_binance_dir: Path) -> None:
+    # full recording: there the last 1d candle's file ends with the 5m files
     btc1h = recorded("BTC_USDT", "1h")
     _, rows = get(static_url, "/api/v3/klines", symbol="BTCUSDT", interval="60m", limit=3)
     assert parsed(rows) == as_rows(btc1h.tail(3))
@@ -199,8 +200,8 @@ def test_paging_matches_a_pandas_reference(
 
 
 def _first_hour_with_late_high(btc5: pd.DataFrame, btc1h: pd.DataFrame) -> int:
-    """An hour in March 2024 whose recorded high came in its second half (for the leak test)."""
-    for t in btc1h.loc[ms("2024-03-02") : ms("2024-03-30")].index:
+    """An hour in July 2024 whose recorded high came in its second half (for the leak test)."""
+    for t in btc1h.loc[ms("2024-07-02") : ms("2024-07-30")].index:
         first_half = btc5.loc[t : t + HOUR // 2 - 1]
         if first_half["high"].max() < btc1h.loc[t, "high"] and (
             first_half["low"].min() > btc1h.loc[t, "low"]
@@ -273,7 +274,7 @@ def test_forming_candle_uses_one_minute_data_where_recorded(binance_dir: Path) -
 def test_replay_moves_with_the_clock_and_stops_at_the_end(
     binance_dir: Path, btc5: pd.DataFrame
 ) -> None:
-    t = ms("2024-04-10 13:00")
+    t = ms("2024-07-10 13:00")
     ctx, clock, offset = _replay_at(binance_dir, t + 60_000)
     with ctx as url:
         _, rows = get(url, "/api/v3/klines", symbol="BTCUSDT", interval="5m", limit=2)
@@ -294,8 +295,8 @@ def test_replay_moves_with_the_clock_and_stops_at_the_end(
         assert state["exhausted"] is True  # type: ignore[index]
 
 
-def test_replay_on_the_wall_clock_with_ccxt(binance_dir: Path, btc5: pd.DataFrame) -> None:
-    with running_venue(binance_dir, replay=True) as url:
+def test_replay_on_the_wall_clock_with_ccxt(full_binance_dir: Path, btc5: pd.DataFrame) -> None:
+    with running_venue(full_binance_dir, replay=True) as url:
         _, state = get(url, "/_venue/state")
         offset = state["offset_ms"]  # type: ignore[index]
         ex = ccxt.mexc({**ccxt_overrides(url), "enableRateLimit": False})

@@ -27,6 +27,12 @@ log = logging.getLogger(__name__)
 #: longer stem (``BTC_USDT_USDT-1h-futures``) and do not match.
 FILE_PATTERN = re.compile(r"^([A-Z0-9]+)_([A-Z0-9]+)-(\d+[mhdwM])\.feather$")
 
+#: What to do about a missing or empty data folder (appended to the error).
+DATADIR_HELP = (
+    "pass --datadir a folder of Freqtrade spot candle files, e.g. the repository's "
+    "user_data/data/sample/binance or one filled by `freqtrade download-data`"
+)
+
 #: Most decimals the venue derives for a price or an amount.
 MAX_DECIMALS = 8
 
@@ -203,7 +209,7 @@ def load_market_data(datadir: str | Path) -> MarketData:
     """
     folder = Path(datadir)
     if not folder.is_dir():
-        raise ValueError(f"--datadir {str(folder)!r} is not a folder")
+        raise ValueError(f"--datadir {str(folder)!r} is not a folder: {DATADIR_HELP}")
     found: dict[tuple[str, str], dict[str, Candles]] = {}
     for path in sorted(folder.glob("*.feather")):
         m = FILE_PATTERN.match(path.name)
@@ -217,7 +223,8 @@ def load_market_data(datadir: str | Path) -> MarketData:
         found.setdefault((base, quote), {})[timeframe] = read_candles(path, timeframe)
     if not found:
         raise ValueError(
-            f"--datadir {str(folder)!r} holds no <BASE>_<QUOTE>-<timeframe>.feather candle files"
+            f"--datadir {str(folder)!r} holds no <BASE>_<QUOTE>-<timeframe>.feather candle "
+            f"files: {DATADIR_HELP}"
         )
     symbols: dict[str, SymbolData] = {}
     for (base, quote), candles in found.items():
