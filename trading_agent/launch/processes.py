@@ -8,6 +8,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -60,6 +61,18 @@ def stop_process(proc: subprocess.Popen, grace: float = 20.0) -> int:
     return proc.wait()
 
 
+class VenueStartError(RuntimeError):
+    """The venue did not come up; the message says why in one line."""
+
+
+def last_output(log: Path, start: int) -> str:
+    """The last non-empty line written to ``log`` after byte ``start`` ("no output")."""
+    with open(log, "rb") as handle:
+        handle.seek(start)
+        lines = handle.read().decode(errors="replace").splitlines()
+    return next((line.strip() for line in reversed(lines) if line.strip()), "no output")
+
+
 @contextlib.contextmanager
 def running_venue_process(
     datadir: str | Path,
@@ -68,19 +81,31 @@ def running_venue_process(
     replay_start: str | None = None,
     log: Path | None = None,
 ) -> Iterator[str]:
-    """Run ``ta-venue`` as a child process for the duration of the block; yield its URL."""
-    out = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115
-    proc = subprocess.Popen(
-        venue_command(datadir, port, replay, replay_start), stdout=out, stderr=subprocess.STDOUT
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_up(f"{base}/api/v3/ping", proc=proc)
+    """Run ``ta-venue`` as a child process for the duration of the block; yield its URL.
+
+    Its output goes to ``log`` (appended), or to a temporary file. Raises
+    :class:`VenueStartError` with the venue's last output line when it exits before it
+    answers (a port in use, a bad data folder), or when it does not answer in time.
+    """
+    with contextlib.ExitStack() as stack:
+        if log is None:
+            log = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="venue-"))) / "log"
+        out = stack.enter_context(open(log, "ab"))
+        start = out.tell()
+        proc = subprocess.Popen(
+            venue_command(datadir, port, replay, replay_start),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+        stack.callback(stop_process, proc, 5.0)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            wait_until_up(f"{base}/api/v3/ping", proc=proc)
+        except (RuntimeError, TimeoutError) as err:
+            raise VenueStartError(
+                f"the venue on port {port} did not start ({err}): {last_output(log, start)}"
+            ) from None
         yield base
-    finally:
-        stop_process(proc, grace=5.0)
-        if log:
-            out.close()
 
 
 #: Exit code of a program that ended in an orderly way on SIGINT (128 + 2), as Freqtrade does.
