@@ -1,14 +1,17 @@
 """What FlashStrategy and EnhancedFlashStrategy share on top of :class:`AgentStrategy`.
 
-The live order-book imbalance on the latest candle (dry-run and live only) and the governing
-session's thresholds scaled by the strategy's hyperoptable ``*_scale`` parameters.
+The live order-book imbalance on the latest candle (dry-run and live only), the governing
+session's thresholds scaled by the strategy's hyperoptable ``*_scale`` parameters, and the
+chart columns both ``plot_config`` use (session lanes, the plugins' advised risk multiplier).
 """
 
 from __future__ import annotations
 
 import logging
 import math
+from datetime import UTC, datetime
 
+import numpy as np
 import pandas as pd
 from pandas import DataFrame
 
@@ -16,6 +19,7 @@ from plugins.orderbook import imbalance as book_imbalance
 from trading_agent.hookspecs import LIVE_RUNMODES
 from trading_agent.strategy.base import AgentStrategy
 from trading_agent.strategy.flash_signals import flash_indicators, session_thresholds
+from trading_agent.strategy.plot_columns import SESSION_LANES, LiveHistory, session_lanes
 
 logger = logging.getLogger(__name__)
 
@@ -66,6 +70,43 @@ class FlashStrategyBase(AgentStrategy):
             value = math.nan
         dataframe.loc[last, "imbalance_book"] = value
         dataframe.loc[last, "imbalance"] = value
+
+    #: Plotted columns that are NaN by design where there is nothing to show: session lanes
+    #: while the session is closed, and the advised risk multiplier outside dry-run/live (and
+    #: before the bot's first candle). Every other plotted column is finite after start-up.
+    plot_sparse_columns: frozenset[str] = frozenset(
+        {*(f"session_lane_{name}" for name in SESSION_LANES), "risk_multiplier"}
+    )
+
+    def chart_columns(self, dataframe: DataFrame, pair: str) -> DataFrame:
+        """Session lanes and ``risk_multiplier`` (see :mod:`trading_agent.strategy.plot_columns`).
+
+        ``risk_multiplier`` is the stake multiplier the plugins (the overseer) advise for a
+        new entry on each candle the bot has seen in dry-run/live: 1 is full size, 0.5 half,
+        0 no new risk. NaN in backtests, where the overseer decides only as the run goes.
+        """
+        columns = session_lanes(dataframe)
+        columns["risk_multiplier"] = self._risk_multiplier_history(dataframe, pair)
+        return columns
+
+    def _risk_multiplier_history(self, dataframe: DataFrame, pair: str) -> np.ndarray:
+        if self.runmode not in LIVE_RUNMODES or dataframe.empty:
+            return np.full(len(dataframe), np.nan)
+        history: LiveHistory = self.__dict__.setdefault("_risk_history", LiveHistory())
+        last = dataframe.iloc[-1]
+        try:
+            risk = self.agent.risk_advice(
+                pair=pair,
+                side="long",
+                current_time=datetime.now(UTC),
+                current_rate=float(last["close"]),
+                candle=last.to_dict(),
+                trade=None,
+            )
+            history.record(pair, last["date"], risk.stake_multiplier)
+        except Exception as exc:
+            logger.warning("%s: advised risk multiplier unavailable (%s)", pair, exc)
+        return history.column(pair, dataframe["date"])
 
     def thresholds(self, dataframe: DataFrame) -> dict[str, pd.Series]:
         """The governing session's thresholds times this strategy's scale parameters."""

@@ -43,6 +43,7 @@ from trading_agent.strategy.flash_signals import (
     require_columns,
     rolling_vwap,
 )
+from trading_agent.strategy.plot_columns import LANE_STYLE, marker
 from trading_agent.strategy.risk import agent_protections, capped_roi
 
 logger = logging.getLogger(__name__)
@@ -121,51 +122,57 @@ class EnhancedFlashStrategy(FlashStrategyBase):
     require_pattern = BooleanParameter(default=False, space="buy")
     rsi_exit = IntParameter(65, 90, default=78, space="sell")
 
+    # Four subplots, each on one scale, for a 1600x1000 screen (FreqUI: Plot configurator ->
+    # From strategy -> Save). The price carries the entry filters drawn in price units and
+    # the chart patterns confirmed on a candle (candlesticks are too frequent to mark).
     plot_config = {
         "main_plot": {
-            "ema_fast": {"color": "#17becf"},
-            "ema_slow": {"color": "#1f77b4"},
             "vwap": {"color": "#ff7f0e"},
-            "bb_upper": {"color": "#c7c7c7"},
-            "bb_lower": {"color": "#c7c7c7", "fill_to": "bb_upper"},
+            "bb_upper": {"color": "#7f7f7f"},
+            "bb_lower": {"color": "#7f7f7f", "fill_to": "bb_upper"},
+            "ema_fast_1h": {"color": "#17becf"},
             "ema_slow_1h": {"color": "#9467bd"},
             "marker_bull_pattern": {
                 "color": "#2ca02c",
                 "type": "scatter",
-                "scatterSymbolSize": 8,
-                "plotly": {"mode": "markers", "marker": {"symbol": "triangle-up", "size": 9}},
+                "scatterSymbolSize": 10,
+                "plotly": {"mode": "markers", "marker": {"symbol": "triangle-up", "size": 10}},
             },
             "marker_bear_pattern": {
                 "color": "#d62728",
                 "type": "scatter",
-                "scatterSymbolSize": 8,
-                "plotly": {"mode": "markers", "marker": {"symbol": "triangle-down", "size": 9}},
+                "scatterSymbolSize": 10,
+                "plotly": {"mode": "markers", "marker": {"symbol": "triangle-down", "size": 10}},
             },
         },
         "subplots": {
-            "imbalance": {
-                "imbalance": {"color": "#1f77b4"},
-                "imbalance_book": {"color": "#d62728", "type": "scatter"},
-                "threshold_imbalance": {"color": "#7f7f7f"},
+            "RSI, ADX": {
+                "rsi": {"color": "#d62728"},
+                "rsi_15m": {"color": "#ff9896"},
+                "adx_1h": {"color": "#2ca02c"},
             },
-            "session": {"session_code": {"color": "#9467bd", "type": "bar"}},
-            "risk": {
-                "signal_strength": {"color": "#8c564b"},
-                "risk_level": {"color": "#e377c2"},
-                "atr_pct": {"color": "#7f7f7f"},
-            },
-            "RSI": {"rsi": {"color": "#d62728"}, "rsi_15m": {"color": "#ff9896"}},
             "MACD": {
                 "macd": {"color": "#1f77b4"},
                 "macdsignal": {"color": "#ff7f0e"},
                 "macdhist": {"color": "#7f7f7f", "type": "bar"},
             },
-            "trend": {
-                "adx_1h": {"color": "#2ca02c"},
+            "risk": {
+                "signal_strength": {"color": "#8c564b"},
                 "trend_score": {"color": "#98df8a"},
-                "btc_trend": {"color": "#f7b6d2", "type": "bar"},
+                "risk_level": {"color": "#e377c2"},
+                "risk_multiplier": {"color": "#d62728"},
+            },
+            "sessions": {
+                "session_lane_asia": {"color": "#17becf", **LANE_STYLE},
+                "session_lane_europe": {"color": "#bcbd22", **LANE_STYLE},
+                "session_lane_us": {"color": "#9467bd", **LANE_STYLE},
             },
         },
+    }
+    #: Also NaN by design: the pattern markers, on candles without a confirmed chart pattern.
+    plot_sparse_columns = FlashStrategyBase.plot_sparse_columns | {
+        "marker_bull_pattern",
+        "marker_bear_pattern",
     }
 
     @property
@@ -271,11 +278,11 @@ class EnhancedFlashStrategy(FlashStrategyBase):
         require_columns(dataframe, ["swing_last_high"], type(self).__name__, "patterns")
         dataframe = pd.concat([dataframe, self.context_columns(dataframe, metadata)], axis=1)
         self.apply_live_book(dataframe, metadata["pair"])
-        return dataframe
+        return pd.concat([dataframe, self.chart_columns(dataframe, metadata["pair"])], axis=1)
 
     def context_columns(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
         """Pattern, trend, BTC-filter and liquidity columns derived from the frame."""
-        chart_bull, chart_bear, candle_bull, candle_bear = pattern_directions(dataframe)
+        chart_bull, chart_bear, candle_bull, _ = pattern_directions(dataframe)
         bull = chart_bull | candle_bull
         close = dataframe["close"]
         trend_1h = (dataframe["ema_fast_1h"] > dataframe["ema_slow_1h"]) & (
@@ -294,8 +301,8 @@ class EnhancedFlashStrategy(FlashStrategyBase):
                 "bear_pattern": chart_bear.astype(np.int64),
                 "bull_pattern_recent": recent_flag(bull, self.BULL_LOOKBACK).astype(np.int64),
                 "bear_pattern_recent": recent_flag(chart_bear, self.BEAR_LOOKBACK).astype(np.int64),
-                "marker_bull_pattern": dataframe["low"].where(bull),
-                "marker_bear_pattern": dataframe["high"].where(chart_bear | candle_bear),
+                "marker_bull_pattern": marker(dataframe["low"], chart_bull),
+                "marker_bear_pattern": marker(dataframe["high"], chart_bear),
                 "trend_up": (trend_1h & trend_4h).astype(np.int64),
                 "btc_trend": btc.astype(np.int64),
                 "liquidity_ok": (dataframe["participation"] <= self.MAX_PARTICIPATION).astype(

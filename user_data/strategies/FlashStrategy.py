@@ -44,6 +44,7 @@ from trading_agent.strategy.flash_signals import (
     onset,
     require_columns,
 )
+from trading_agent.strategy.plot_columns import LANE_STYLE
 from trading_agent.strategy.risk import agent_protections, capped_roi
 
 logger = logging.getLogger(__name__)
@@ -90,26 +91,30 @@ class FlashStrategy(FlashStrategyBase):
     stop_loss_scale = DecimalParameter(0.5, 6.0, default=3.0, decimals=2, space="sell")
     max_hold_minutes = IntParameter(15, 480, default=120, space="sell")
 
+    # Four subplots, each on one scale, for a 1600x1000 screen (FreqUI: Plot configurator ->
+    # From strategy -> Save). Freqtrade draws the entries and exits on the price itself.
     plot_config = {
         "main_plot": {},
         "subplots": {
             "imbalance": {
                 "imbalance": {"color": "#1f77b4"},
-                "imbalance_proxy": {"color": "#aec7e8"},
-                "imbalance_book": {"color": "#d62728", "type": "scatter"},
                 "threshold_imbalance": {"color": "#7f7f7f"},
             },
-            "momentum / volatility (%)": {
+            "momentum %": {
                 "momentum_pct": {"color": "#2ca02c"},
                 "threshold_momentum": {"color": "#98df8a"},
                 "volatility_pct": {"color": "#ff7f0e"},
                 "threshold_volatility": {"color": "#ffbb78"},
             },
-            "session": {"session_code": {"color": "#9467bd", "type": "bar"}},
             "risk": {
                 "signal_strength": {"color": "#8c564b"},
                 "risk_level": {"color": "#e377c2"},
-                "session_position_size_factor": {"color": "#c49c94"},
+                "risk_multiplier": {"color": "#d62728"},
+            },
+            "sessions": {
+                "session_lane_asia": {"color": "#17becf", **LANE_STYLE},
+                "session_lane_europe": {"color": "#bcbd22", **LANE_STYLE},
+                "session_lane_us": {"color": "#9467bd", **LANE_STYLE},
             },
         },
     }
@@ -133,7 +138,7 @@ class FlashStrategy(FlashStrategyBase):
         dataframe = self.add_plugin_indicators(dataframe, metadata)
         require_columns(dataframe, SESSION_COLUMNS, type(self).__name__, "session_manager")
         self.apply_live_book(dataframe, metadata["pair"])
-        return dataframe
+        return pd.concat([dataframe, self.chart_columns(dataframe, metadata["pair"])], axis=1)
 
     def populate_entry_trend(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
         """Long where ``min_signals`` components start firing; ``signal_strength`` sizes stakes."""
