@@ -23,7 +23,6 @@ volatility stop (2 x the 1h ATR below the rate), plugin stops and plugin exit re
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -35,7 +34,6 @@ from trading_agent.strategy.flash import FlashStrategyBase
 from trading_agent.strategy.flash_signals import (
     SESSION_THRESHOLD_COLUMNS,
     component_tags,
-    flash_components,
     flash_entry,
     flash_strength,
     participation,
@@ -43,7 +41,6 @@ from trading_agent.strategy.flash_signals import (
     require_columns,
     rolling_vwap,
 )
-from trading_agent.strategy.risk import agent_protections, capped_roi
 
 logger = logging.getLogger(__name__)
 
@@ -167,16 +164,6 @@ class EnhancedFlashStrategy(FlashStrategyBase):
             },
         },
     }
-
-    @property
-    def protections(self) -> list[dict[str, Any]]:
-        """Cooldown, stop-loss guard, daily max drawdown and low-profit-pair locks."""
-        return agent_protections(self.risk_limits.daily_drawdown_limit, self.timeframe)
-
-    def bot_start(self, **kwargs: Any) -> None:
-        """Start the plugins, and cap the ROI table at the configured take-profit."""
-        super().bot_start(**kwargs)
-        self.minimal_roi = capped_roi(self.minimal_roi, self.risk_limits.take_profit)
 
     # -- informative timeframes (pure TA-Lib: no hooks run here, so Freqtrade's cache is safe) --
 
@@ -309,16 +296,7 @@ class EnhancedFlashStrategy(FlashStrategyBase):
 
     def populate_entry_trend(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
         """Flash trigger AND trend AND confirmation AND patterns AND BTC AND liquidity."""
-        thresholds = self.thresholds(dataframe)
-        for name, values in thresholds.items():
-            dataframe[f"threshold_{name}"] = values
-        components = flash_components(
-            dataframe["imbalance"],
-            dataframe["momentum_pct"],
-            dataframe["volatility_pct"],
-            dataframe["breakout"],
-            thresholds,
-        )
+        components = self.signal_components(dataframe)
         trigger = flash_entry(components, dataframe["momentum_pct"], self.min_signals.value)
         close = dataframe["close"]
         trend = (dataframe["trend_up"] == 1) & (dataframe["adx_1h"] > self.adx_min.value)
