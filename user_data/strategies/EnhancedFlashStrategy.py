@@ -30,6 +30,7 @@ import talib
 from freqtrade.strategy import BooleanParameter, DecimalParameter, IntParameter, informative
 from pandas import DataFrame
 
+from plugins.patterns.columns import directional_candlestick_columns, pattern_signal_columns
 from trading_agent.strategy.flash import FlashStrategyBase
 from trading_agent.strategy.flash_signals import (
     SESSION_THRESHOLD_COLUMNS,
@@ -46,8 +47,6 @@ logger = logging.getLogger(__name__)
 
 
 SESSION_COLUMNS = [*SESSION_THRESHOLD_COLUMNS.values(), "session_position_size_factor"]
-#: Candlestick columns that carry no direction (TA-Lib marks every doji +100).
-NEUTRAL_CANDLES = frozenset({"cdl_doji"})
 
 
 def _f(series: pd.Series) -> np.ndarray:
@@ -62,12 +61,8 @@ def pattern_directions(dataframe: DataFrame) -> tuple[pd.Series, pd.Series, pd.S
     ``cdl_<name>`` columns (the sign of TA-Lib's value), dojis excluded.
     Returns (chart_bull, chart_bear, candle_bull, candle_bear) as boolean Series.
     """
-    charts = [
-        c
-        for c in dataframe.columns
-        if c.startswith("pattern_") and not c.endswith(("_neckline", "_target", "_invalidation"))
-    ]
-    candles = [c for c in dataframe.columns if c.startswith("cdl_") and c not in NEUTRAL_CANDLES]
+    charts = pattern_signal_columns(dataframe.columns)
+    candles = directional_candlestick_columns(dataframe.columns)
     chart = dataframe[charts].to_numpy(dtype=np.float64) if charts else None
     candle = dataframe[candles].to_numpy(dtype=np.float64) if candles else None
     index = dataframe.index
