@@ -16,7 +16,7 @@ from freqtrade.persistence import LocalTrade, Trade
 from freqtrade.persistence.custom_data import CustomDataWrapper
 
 from trading_agent import EntryVerdict, Plugin, RiskAdvice, hookimpl
-from trading_agent.strategy.base import AgentStrategy, check_api_secrets
+from trading_agent.strategy.base import AgentStrategy, check_api_secrets, own_limits
 from trading_agent.strategy.risk import RiskLimits, clamp_stake, tighten_stop_rate
 
 NOW = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
@@ -368,3 +368,12 @@ def test_dry_run_start_checks_api_credentials_but_backtests_do_not() -> None:
     with pytest.raises(ValueError, match="PASSWORD"):
         MiniStrategy(config).bot_start()
     MiniStrategy({**config, "runmode": RunMode.BACKTEST}).bot_start()
+
+
+def test_a_strategy_may_lower_the_position_cap_but_never_raise_it() -> None:
+    limits = RiskLimits(max_position_ratio=0.5, max_total_exposure_ratio=1.0)
+    assert own_limits(limits, 0.1).max_position_ratio == 0.1
+    assert own_limits(limits, 0.9) is limits  # the config's cap stays the ceiling
+    assert own_limits(limits, None) is limits
+    with pytest.raises(ValueError, match="max_position_share must be in"):
+        own_limits(limits, float("nan"))

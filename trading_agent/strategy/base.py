@@ -72,6 +72,15 @@ def check_api_secrets(config: Mapping[str, Any]) -> None:
         )
 
 
+def own_limits(limits: RiskLimits, max_position_share: float | None) -> RiskLimits:
+    """``limits`` with the position cap lowered to ``max_position_share`` (never raised)."""
+    if max_position_share is None or max_position_share >= limits.max_position_ratio:
+        return limits
+    if not (math.isfinite(max_position_share) and max_position_share > 0):
+        raise ValueError(f"max_position_share must be in (0, 1], got {max_position_share!r}")
+    return limits.model_copy(update={"max_position_ratio": float(max_position_share)})
+
+
 def stored_trades(**filters: Any) -> list[Any]:
     """Freqtrade's trades matching ``filters``, or none where no trade store exists.
 
@@ -147,6 +156,9 @@ class AgentStrategy(IStrategy):
     #: tiers for a strategy that holds most of the account); the config's values win. The
     #: hard risk limits come from the config only.
     plugin_defaults: ClassVar[dict[str, dict[str, Any]]] = {}
+    #: The largest share of account equity one position of this strategy may take, within
+    #: the config's ``max_position_ratio`` (``None``: the config's).
+    max_position_share: ClassVar[float | None] = None
 
     _agent: AgentPlugins | None = None
     _risk: RiskLimits | None = None
@@ -183,9 +195,10 @@ class AgentStrategy(IStrategy):
 
     @property
     def risk_limits(self) -> RiskLimits:
-        """The validated ``trading_agent.risk`` block."""
+        """The validated ``trading_agent.risk`` block, tightened to the strategy's own
+        ``max_position_share`` where it sets one (never widened)."""
         if self._risk is None:
-            self._risk = load_risk_limits(self.config)
+            self._risk = own_limits(load_risk_limits(self.config), self.max_position_share)
         return self._risk
 
     @property
@@ -194,7 +207,7 @@ class AgentStrategy(IStrategy):
         if self._agent is None:
             config = with_plugin_defaults(self.config, self.plugin_defaults)
             agent = AgentPlugins.from_config(config)
-            self._risk = load_risk_limits(self.config)
+            self._risk = own_limits(load_risk_limits(self.config), self.max_position_share)
             agent.bot_start(config, self.runmode, self.notify)
             self._agent = agent
         return self._agent

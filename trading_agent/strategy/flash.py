@@ -38,6 +38,8 @@ class FlashStrategyBase(AgentStrategy):
     RecursionError once hyperopt runs more than one job.
     """
 
+    #: The seed's largest position: 10 % of the account (within the config's hard cap).
+    max_position_share = 0.10
     #: Book levels of the seed's imbalance (top 5).
     BOOK_LEVELS = 5
     # Indicator windows, in candles (fixed: hyperopt tunes the thresholds, not the windows).
