@@ -29,6 +29,7 @@ from trading_agent.hookspecs import BACKTEST_RUNMODES, LIVE_RUNMODES
 from trading_agent.manager import AgentPlugins, with_plugin_defaults
 from trading_agent.payloads import TradeSnapshot
 from trading_agent.safe_text import clean, markdown_escape
+from trading_agent.strategy.exchange_check import check_exchange
 from trading_agent.strategy.risk import (
     RiskLimits,
     atr_stop_rate,
@@ -213,7 +214,14 @@ class AgentStrategy(IStrategy):
         return self._agent
 
     def bot_start(self, **kwargs: Any) -> None:
-        """Validate plugin settings and start every plugin; a bad config stops the bot."""
+        """Validate plugin settings and start every plugin; a bad config stops the bot.
+
+        In dry-run and live, first check that the exchange's API trades every whitelisted
+        pair and log its fee (:func:`trading_agent.strategy.exchange_check.check_exchange`):
+        live trading stops on a pair it cannot trade, dry-run warns and notifies.
+        """
+        if self.runmode in LIVE_RUNMODES:
+            check_exchange(self.config, self.runmode, self.notify)
         _ = self.agent
         self.stoploss = max(self.stoploss, self.risk_limits.stoploss)
         logger.info("Trading-Agent plugins: %s", ", ".join(self.agent.names) or "none")
