@@ -31,6 +31,10 @@ pytestmark = pytest.mark.skipif(
 )
 
 
+#: Freqtrade's log line of the strategy's notification (sent to Telegram, FreqUI, webhooks).
+NOTIFIED = "strategy_msg: Exchange check"
+
+
 def bot_config(overlay: Path, **exchange: str) -> dict:
     """config.json with the offline overlay on top, as Freqtrade merges them."""
     base = json.loads((REPO / "user_data" / "config.json").read_text())
@@ -90,7 +94,9 @@ def test_dry_run_bot_warns_notifies_and_trades_on(tmp_path: Path, binance_dir: P
             bot = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
         try:
             api = Api(api_port, user, password)
-            wait_for(lambda: api("/show_config")["state"] == "running", 120, what="bot running")
+            # the notification leaves with the bot's first iteration, after the start-up check
+            wait_for(lambda: NOTIFIED in log.read_text(), 180, what="the notification")
+            assert api("/show_config")["state"] == "running"
             # Freqtrade drops the inactive market from the whitelist; the check said why
             assert api("/whitelist")["whitelist"] == ["ETH/USDT"]
         finally:
@@ -99,5 +105,5 @@ def test_dry_run_bot_warns_notifies_and_trades_on(tmp_path: Path, binance_dir: P
     assert "EXCHANGE CHECK" in text, text[-3000:]
     assert "dry-run goes on, live trading would be refused" in text
     assert "ETH/USDT tradable through the API; maker 0.000%, taker 0.050% (market)" in text
-    sent = [line for line in text.splitlines() if "strategy_msg: Exchange check" in line]
+    sent = [line for line in text.splitlines() if NOTIFIED in line]
     assert len(sent) == 1 and "BTC/USDT" in sent[0], sent

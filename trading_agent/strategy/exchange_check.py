@@ -203,7 +203,8 @@ def check_exchange(
     checks = check_pairs(client, pairs)
     for check in checks:
         state = "tradable through the API" if check.tradable else "NOT tradable through the API"
-        logger.info("exchange check: %s %s; %s", check.pair, state, check.fee_text())
+        level = logging.INFO if check.tradable else logging.WARNING
+        logger.log(level, "exchange check: %s %s; %s", check.pair, state, check.fee_text())
         for note in check.notes:
             logger.warning("exchange check: %s: %s", check.pair, note)
     if all(c.tradable for c in checks):
