@@ -44,14 +44,15 @@ def one_line_refusal(proc: subprocess.CompletedProcess[str], *words: str) -> str
 
 
 @pytest.mark.parametrize("module", ["offline", "demo"])
-@pytest.mark.parametrize("kind", ["missing", "empty"])
-def test_launchers_refuse_a_bad_data_folder_in_one_line(
+@pytest.mark.parametrize("kind", ["missing", "empty", "port"])
+def test_launchers_refuse_a_bad_data_folder_or_port_in_one_line(
     module: str, kind: str, tmp_path: Path
 ) -> None:
     folder = tmp_path / "data"
     if kind == "empty":
         folder.mkdir()
-    args = ["--datadir", str(folder)] + (["--", "true"] if module == "offline" else [])
+    args = ["--port", "70000"] if kind == "port" else ["--datadir", str(folder)]
+    args += ["--", "true"] if module == "offline" else []
     proc = subprocess.run(
         [PYTHON, "-m", f"trading_agent.launch.{module}", *args],
         cwd=REPO,
@@ -59,7 +60,10 @@ def test_launchers_refuse_a_bad_data_folder_in_one_line(
         text=True,
         timeout=60,
     )
-    one_line_refusal(proc, str(folder), "make data", "sample")
+    if kind == "port":
+        one_line_refusal(proc, "venue port 70000", "VENUE_PORT")
+    else:
+        one_line_refusal(proc, str(folder), "make data", "sample")
 
 
 @pytest.mark.parametrize("target", ["demo", "backtest", "hyperopt", "plot", "venue"])

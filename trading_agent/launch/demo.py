@@ -23,8 +23,14 @@ import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
 
-from trading_agent.launch.datadir import candle_dir, candle_dir_problem
-from trading_agent.launch.offline import USAGE_EXIT, data_note, venue_url, write_offline_overlay
+from trading_agent.launch.datadir import candle_dir
+from trading_agent.launch.offline import (
+    USAGE_EXIT,
+    data_note,
+    start_problem,
+    venue_url,
+    write_offline_overlay,
+)
 from trading_agent.launch.processes import VenueStartError, run_foreground, running_venue_process
 
 BASE_CONFIG = Path("user_data/config.json")
@@ -139,9 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     started = time.monotonic()
-    if not 1 <= args.port <= 65535:
-        parser.error(f"--port {args.port} is not in 1..65535")
-    problem = candle_dir_problem(args.datadir)
+    problem = start_problem(args.port, args.datadir)
     if problem:
         print(f"demo: {problem}", file=sys.stderr)
         return USAGE_EXIT

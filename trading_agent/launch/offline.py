@@ -66,6 +66,13 @@ def data_note(datadir: str | Path) -> str:
     return str(datadir)
 
 
+def start_problem(port: int, datadir: str | Path) -> str | None:
+    """Why a launcher cannot start the venue on ``port`` with ``datadir``, in one line."""
+    if not 1 <= port <= 65535:
+        return f"venue port {port} is not in 1..65535 (VENUE_PORT)"
+    return candle_dir_problem(datadir)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Start the venue, run the command after ``--``, stop the venue, return the exit code."""
     argv = sys.argv[1:] if argv is None else argv
@@ -85,9 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     command = argv[split + 1 :]
     if not command:
         parser.error("no command given after --")
-    if not 1 <= args.port <= 65535:
-        parser.error(f"--port {args.port} is not in 1..65535")
-    problem = candle_dir_problem(args.datadir)
+    problem = start_problem(args.port, args.datadir)
     if problem:
         print(f"offline: {problem}", file=sys.stderr)
         return USAGE_EXIT

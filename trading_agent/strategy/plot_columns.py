@@ -33,6 +33,18 @@ LANE_STYLE: Mapping[str, object] = {
 }
 
 
+#: Colour of each session's lane.
+LANE_COLOURS: Mapping[str, str] = {"asia": "#17becf", "europe": "#bcbd22", "us": "#9467bd"}
+
+
+def sessions_subplot() -> dict[str, dict[str, object]]:
+    """The ``sessions`` subplot of a ``plot_config``: one lane per session."""
+    return {
+        f"session_lane_{name}": {"color": LANE_COLOURS[name], **LANE_STYLE}
+        for name in SESSION_LANES
+    }
+
+
 def session_lanes(dataframe: pd.DataFrame) -> pd.DataFrame:
     """``session_lane_<name>``: the lane's height while ``session_<name>`` is 1, NaN otherwise.
 

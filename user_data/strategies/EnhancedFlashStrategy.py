@@ -42,7 +42,7 @@ from trading_agent.strategy.flash_signals import (
     require_columns,
     rolling_vwap,
 )
-from trading_agent.strategy.plot_columns import LANE_STYLE, marker
+from trading_agent.strategy.plot_columns import marker, sessions_subplot
 
 logger = logging.getLogger(__name__)
 
@@ -154,11 +154,7 @@ class EnhancedFlashStrategy(FlashStrategyBase):
                 "risk_level": {"color": "#e377c2"},
                 "risk_multiplier": {"color": "#d62728"},
             },
-            "sessions": {
-                "session_lane_asia": {"color": "#17becf", **LANE_STYLE},
-                "session_lane_europe": {"color": "#bcbd22", **LANE_STYLE},
-                "session_lane_us": {"color": "#9467bd", **LANE_STYLE},
-            },
+            "sessions": sessions_subplot(),
         },
     }
     #: Also NaN by design: the pattern markers, on candles without a confirmed chart pattern.

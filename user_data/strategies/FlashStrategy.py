@@ -43,7 +43,7 @@ from trading_agent.strategy.flash_signals import (
     onset,
     require_columns,
 )
-from trading_agent.strategy.plot_columns import LANE_STYLE
+from trading_agent.strategy.plot_columns import sessions_subplot
 
 logger = logging.getLogger(__name__)
 
@@ -109,11 +109,7 @@ class FlashStrategy(FlashStrategyBase):
                 "risk_level": {"color": "#e377c2"},
                 "risk_multiplier": {"color": "#d62728"},
             },
-            "sessions": {
-                "session_lane_asia": {"color": "#17becf", **LANE_STYLE},
-                "session_lane_europe": {"color": "#bcbd22", **LANE_STYLE},
-                "session_lane_us": {"color": "#9467bd", **LANE_STYLE},
-            },
+            "sessions": sessions_subplot(),
         },
     }
 
