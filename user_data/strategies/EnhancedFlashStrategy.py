@@ -116,7 +116,8 @@ class EnhancedFlashStrategy(FlashStrategyBase):
 
     # Four subplots, each on one scale, for a 1600x1000 screen (FreqUI: Plot configurator ->
     # From strategy -> Save). The price carries the entry filters drawn in price units and
-    # the chart patterns confirmed on a candle (candlesticks are too frequent to mark).
+    # the chart patterns confirmed on a candle (candlesticks are too frequent to mark): dots in
+    # FreqUI, stars in plot-dataframe, where Freqtrade's own signals are triangles.
     plot_config = {
         "main_plot": {
             "vwap": {"color": "#ff7f0e"},
@@ -128,13 +129,13 @@ class EnhancedFlashStrategy(FlashStrategyBase):
                 "color": "#2ca02c",
                 "type": "scatter",
                 "scatterSymbolSize": 10,
-                "plotly": {"mode": "markers", "marker": {"symbol": "triangle-up", "size": 10}},
+                "plotly": {"mode": "markers", "marker": {"symbol": "star", "size": 11}},
             },
             "marker_bear_pattern": {
                 "color": "#d62728",
                 "type": "scatter",
                 "scatterSymbolSize": 10,
-                "plotly": {"mode": "markers", "marker": {"symbol": "triangle-down", "size": 10}},
+                "plotly": {"mode": "markers", "marker": {"symbol": "star", "size": 11}},
             },
         },
         "subplots": {
