@@ -16,15 +16,26 @@ from pathlib import Path
 
 
 def venue_command(
-    datadir: str | Path, port: int, replay: bool, replay_start: str | None = None
+    datadir: str | Path,
+    port: int,
+    replay: bool,
+    replay_start: str | None = None,
+    *,
+    api_disabled: Sequence[str] = (),
 ) -> list[str]:
-    """The ``ta-venue`` command line for the given options."""
+    """The ``ta-venue`` command line for the given options.
+
+    ``api_disabled``: MEXC symbols (``BTCUSDT``) the venue marks as not tradable through the
+    API (see docs/venue.md).
+    """
     exe = shutil.which("ta-venue", path=str(Path(sys.executable).parent)) or "ta-venue"
     cmd = [exe, "--datadir", str(datadir), "--port", str(port)]
     if replay:
         cmd.append("--replay")
     if replay_start:
         cmd += ["--replay-start", replay_start]
+    if api_disabled:
+        cmd += ["--api-disabled", ",".join(api_disabled)]
     return cmd
 
 
@@ -67,12 +78,16 @@ def running_venue_process(
     replay: bool,
     replay_start: str | None = None,
     log: Path | None = None,
+    *,
+    api_disabled: Sequence[str] = (),
 ) -> Iterator[str]:
-    """Run ``ta-venue`` as a child process for the duration of the block; yield its URL."""
+    """Run ``ta-venue`` as a child process for the duration of the block; yield its URL.
+
+    ``api_disabled``: see :func:`venue_command`.
+    """
     out = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115
-    proc = subprocess.Popen(
-        venue_command(datadir, port, replay, replay_start), stdout=out, stderr=subprocess.STDOUT
-    )
+    cmd = venue_command(datadir, port, replay, replay_start, api_disabled=api_disabled)
+    proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
         wait_until_up(f"{base}/api/v3/ping", proc=proc)

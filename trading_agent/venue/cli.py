@@ -2,6 +2,7 @@
 
 ta-venue --datadir ../shared/data/binance --port 8765            # static
 ta-venue --datadir ../shared/data/binance --port 8765 --replay   # replay on the wall clock
+ta-venue --datadir ... --api-disabled BTCUSDT                     # MEXC's API-tradable list
 """
 
 from __future__ import annotations
@@ -13,12 +14,16 @@ import datetime as dt
 import logging
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 from aiohttp import web
 
 from trading_agent.venue.clock import parse_replay_start
 from trading_agent.venue.server import SHUTDOWN_TIMEOUT_S, build_venue, make_app
+from trading_agent.venue.trading_rules import TradingRules, parse_symbols
+
+T = TypeVar("T")
 
 
 def _replay_start(text: str) -> dt.date:
@@ -26,6 +31,19 @@ def _replay_start(text: str) -> dt.date:
         return parse_replay_start(text)
     except ValueError as err:
         raise argparse.ArgumentTypeError(str(err)) from None
+
+
+def _argument(parse: Callable[[str], T]) -> Callable[[str], T]:
+    """An argparse ``type`` turning the parser's ValueError into a clean usage error."""
+
+    def convert(text: str) -> T:
+        try:
+            return parse(text)
+        except ValueError as err:
+            raise argparse.ArgumentTypeError(str(err)) from None
+
+    convert.__name__ = parse.__name__
+    return convert
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -44,6 +62,14 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         default=None,
         metavar="YYYY-MM-DD",
         help="recorded date mapped onto today (default: recording start + 60 days)",
+    )
+    p.add_argument(
+        "--api-disabled",
+        type=_argument(parse_symbols),
+        default=frozenset(),
+        metavar="SYMBOL[,SYMBOL...]",
+        help="symbols the API may not trade (isSpotTradingAllowed false, missing from "
+        "defaultSymbols, orders refused with code 10007), e.g. BTCUSDT",
     )
     p.add_argument("--access-log", action="store_true", help="log every request")
     p.add_argument("--log-level", default="INFO", help="logging level (default INFO)")
@@ -80,7 +106,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(message)s")
     try:
-        venue = build_venue(args.datadir, replay=args.replay, replay_start=args.replay_start)
+        rules = TradingRules(args.api_disabled)
+        venue = build_venue(
+            args.datadir, replay=args.replay, replay_start=args.replay_start, rules=rules
+        )
     except ValueError as err:
         print(f"ta-venue: {err}", file=sys.stderr)
         return 2
@@ -93,6 +122,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     else:
         banner = f"ta-venue: STATIC {symbols} as of {state['dataset_time']}"
+    if rules.api_disabled:
+        banner += f"; API-disabled: {', '.join(sorted(rules.api_disabled))}"
     asyncio.run(serve(make_app(venue), args.host, args.port, args.access_log, banner))
     return 0
 

@@ -1,9 +1,13 @@
 """HTTP layer of the venue (aiohttp): routing, fault injection, MEXC-shaped errors.
 
-Paths served (all ``GET``):
+Paths served:
 
-- ``/api/v3/{ping,time,exchangeInfo,klines,depth,trades,aggTrades,avgPrice}``,
-  ``/api/v3/ticker/{24hr,price,bookTicker}`` (ccxt's ``urls.api.spot.public`` is the base URL);
+- ``GET /api/v3/{ping,time,exchangeInfo,defaultSymbols,klines,depth,trades,aggTrades,
+  avgPrice}``, ``GET /api/v3/ticker/{24hr,price,bookTicker}`` (ccxt's
+  ``urls.api.spot.public`` is the base URL);
+- SIGNED (ccxt's ``urls.api.spot.private``, the same base URL):
+  ``GET /api/v3/capital/config/getall``, ``POST /api/v3/order`` and ``/api/v3/order/test`` (see
+  :mod:`trading_agent.venue.signed_requests` and :mod:`trading_agent.venue.orders`);
 - ``/api/v1/contract/{detail,ping}`` (``urls.api.contract.public`` is ``<base>/api/v1/contract``);
 - control: ``GET /_venue/state``, ``GET|POST|DELETE /_venue/faults``
   (see :mod:`trading_agent.venue.faults`).
@@ -21,7 +25,8 @@ import functools
 import json
 import logging
 import threading
-from collections.abc import Callable, Iterator
+import urllib.parse
+from collections.abc import Callable, Iterator, Mapping
 from http import HTTPStatus
 from pathlib import Path
 
@@ -32,14 +37,17 @@ from trading_agent.venue.book_model import BookModelParams
 from trading_agent.venue.clock import default_replay_start, make_clock, wall_clock_ms
 from trading_agent.venue.data import MarketData, load_market_data
 from trading_agent.venue.endpoints import Venue
-from trading_agent.venue.errors import VenueError, method_not_allowed, not_found
+from trading_agent.venue.errors import VenueError, invalid_param, method_not_allowed, not_found
 from trading_agent.venue.faults import FaultSpec
+from trading_agent.venue.trading_rules import TradingRules
 
 log = logging.getLogger(__name__)
 
 SPOT_PREFIX = "/api/v3/"
 CONTRACT_PREFIX = "/api/v1/"
 JSON = "application/json"
+#: Header carrying the API key of SIGNED requests.
+API_KEY_HEADER = "X-MEXC-APIKEY"
 #: Seconds in-flight requests (e.g. ones held by a ``delay`` fault) get when the server stops.
 SHUTDOWN_TIMEOUT_S = 2.0
 
@@ -65,6 +73,7 @@ def build_venue(
     replay_start: dt.date | None = None,
     now_ms: Callable[[], int] | None = None,
     book_params: BookModelParams | None = None,
+    rules: TradingRules | None = None,
 ) -> Venue:
     """Load ``datadir`` and build a static or replay :class:`Venue`.
 
@@ -72,7 +81,9 @@ def build_venue(
     venues cheaply.
 
     ``now_ms`` replaces the wall clock (a test hook: it drives dataset time and expiry-free
-    timestamps; fault durations still use the monotonic clock).
+    timestamps; fault durations still use the monotonic clock). ``rules`` set the
+    API-disabled symbols (default: every symbol tradable); ValueError when they name a symbol
+    the folder does not hold.
     """
     folder = Path(datadir).resolve()
     data = _load_cached(str(folder), _fingerprint(folder))
@@ -85,11 +96,12 @@ def build_venue(
     )
     if replay and replay_start is None:
         replay_start = default_replay_start(data.first_ms)
-    return Venue(data, clock, book_params=book_params, replay_start=replay_start)
+    return Venue(data, clock, book_params=book_params, replay_start=replay_start, rules=rules)
 
 
 def _error_response(err: VenueError) -> web.Response:
-    return web.Response(status=err.status, text=json.dumps(err.body()), content_type=JSON)
+    body = json.dumps(err.body(), separators=(",", ":"))
+    return web.Response(status=err.status, text=body, content_type=JSON)
 
 
 def make_app(venue: Venue) -> web.Application:
@@ -108,7 +120,7 @@ def make_app(venue: Venue) -> web.Application:
         endpoint = routes.get(path)
         if endpoint is None:
             return _error_response(not_found(path))
-        if request.method not in ("GET", "HEAD"):
+        if request.method not in venue.methods(endpoint):
             return _error_response(method_not_allowed(request.method))
         active = venue.faults.active(endpoint)
         if active:
@@ -124,7 +136,8 @@ def make_app(venue: Venue) -> web.Application:
                     content_type="text/plain",
                 )
         try:
-            body = venue.handle(endpoint, request.query)
+            params = await _request_params(request)
+            body = venue.handle(endpoint, params, request.headers.get(API_KEY_HEADER))
         except VenueError as err:
             return _error_response(err)
         except Exception:
@@ -169,6 +182,34 @@ def make_app(venue: Venue) -> web.Application:
     app = web.Application()
     app.router.add_route("*", "/{tail:.*}", dispatch)
     return app
+
+
+async def _request_params(request: web.Request) -> Mapping[str, str]:
+    """The request's parameters: the query string, over those of a POST body (as MEXC).
+
+    A body is JSON (an object of scalars) when its content type says so, else form-encoded.
+    """
+    if request.method != "POST" or not request.can_read_body:
+        return request.query
+    raw = await request.read()
+    if not raw.strip():
+        return request.query
+    params: dict[str, str] = {}
+    if request.content_type == JSON:
+        try:
+            decoded = json.loads(raw)
+        except (ValueError, UnicodeDecodeError):
+            raise invalid_param("Request body is not valid JSON.") from None
+        if not isinstance(decoded, dict) or not all(
+            isinstance(v, str | int | float | bool) for v in decoded.values()
+        ):
+            raise invalid_param("Request body must be a JSON object of plain values.")
+        params = {str(k): v if isinstance(v, str) else json.dumps(v) for k, v in decoded.items()}
+    else:
+        text = raw.decode("utf-8", errors="replace")
+        params = dict(urllib.parse.parse_qsl(text, keep_blank_values=True))
+    params.update(request.query)
+    return params
 
 
 def _reason(status: int) -> str:
@@ -247,13 +288,20 @@ def running_venue(
     port: int = 0,
     now_ms: Callable[[], int] | None = None,
     book_params: BookModelParams | None = None,
+    rules: TradingRules | None = None,
 ) -> Iterator[str]:
     """Serve ``datadir`` in-process (background thread) and yield the base URL.
 
-    ``port=0`` picks a free port. Shut down cleanly when the block exits.
+    ``port=0`` picks a free port. Shut down cleanly when the block exits. ``rules``: see
+    :func:`build_venue`.
     """
     venue = build_venue(
-        datadir, replay=replay, replay_start=replay_start, now_ms=now_ms, book_params=book_params
+        datadir,
+        replay=replay,
+        replay_start=replay_start,
+        now_ms=now_ms,
+        book_params=book_params,
+        rules=rules,
     )
     server = VenueServer(venue, host=host, port=port)
     url = server.start()
@@ -264,12 +312,16 @@ def running_venue(
 
 
 def ccxt_overrides(base_url: str) -> dict[str, object]:
-    """ccxt ``urls`` override pointing ``ccxt.mexc`` at a venue (for ccxt_config too)."""
+    """ccxt ``urls`` override pointing ``ccxt.mexc`` at a venue (for ccxt_config too).
+
+    The spot private URL points at the venue as well, so SIGNED calls (``create_order``...)
+    reach the venue, never the real MEXC.
+    """
     base = base_url.rstrip("/")
     return {
         "urls": {
             "api": {
-                "spot": {"public": base},
+                "spot": {"public": base, "private": base},
                 "contract": {"public": base + "/api/v1/contract"},
             }
         }
