@@ -1,6 +1,7 @@
-"""MEXC's API-tradable list and per-symbol flags, read by ccxt's own ``mexc`` client.
+"""MEXC's API-tradable list, per-symbol flags and fees, read by ccxt's own ``mexc`` client.
 
-The venue runs with ``BTCUSDT`` API-disabled.
+The venue runs with ``BTCUSDT`` API-disabled and fees of 0.01 % maker / 0.07 % taker (figures
+unlike the defaults, so that a test reading the defaults would fail).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 
 import ccxt
@@ -21,7 +23,9 @@ from trading_agent.venue.cli import parse_args
 from trading_agent.venue.server import build_venue, ccxt_overrides, running_venue
 from trading_agent.venue.trading_rules import TradingRules
 
-RULES = TradingRules(frozenset({"BTCUSDT"}))
+RULES = TradingRules(
+    frozenset({"BTCUSDT"}), maker_fee=Decimal("0.0001"), taker_fee=Decimal("0.0007")
+)
 KEYS = {"apiKey": "venue-test-key", "secret": "venue-test-secret"}
 
 
@@ -46,7 +50,7 @@ def call(
         return err.code, json.load(err)
 
 
-def test_exchange_info_flags_through_load_markets(url: str) -> None:
+def test_exchange_info_flags_and_fees_through_load_markets(url: str) -> None:
     markets = client(url).load_markets()
     btc, eth = markets["BTC/USDT"], markets["ETH/USDT"]
     assert btc["info"]["isSpotTradingAllowed"] is False
@@ -54,11 +58,33 @@ def test_exchange_info_flags_through_load_markets(url: str) -> None:
     assert btc["active"] is False  # ccxt: active only with status "1" and spot trading allowed
     assert eth["info"]["isSpotTradingAllowed"] is True and eth["active"] is True
     assert eth["info"]["isMarginTradingAllowed"] is False and eth["margin"] is False
+    for market in (btc, eth):  # the fee is readable without keys, from the market data
+        assert (market["maker"], market["taker"]) == (0.0001, 0.0007)
+        assert (market["info"]["makerCommission"], market["info"]["takerCommission"]) == (
+            "0.0001",
+            "0.0007",
+        )
 
 
 def test_default_symbols_lists_what_the_api_may_trade(url: str) -> None:
     answer = client(url).spotPublicGetDefaultSymbols()
     assert answer == {"code": 200, "data": ["ETHUSDT", "SOLUSDT"], "msg": None}
+
+
+def test_fetch_trading_fee_with_keys(url: str) -> None:
+    ex = client(url, **KEYS)
+    fee = ex.fetch_trading_fee("ETH/USDT")
+    assert (fee["symbol"], fee["maker"], fee["taker"]) == ("ETH/USDT", 0.0001, 0.0007)
+    assert ex.fetch_trading_fee("BTC/USDT")["taker"] == 0.0007  # disabled pairs still cost
+    with pytest.raises(ccxt.AuthenticationError):  # ccxt itself refuses without keys
+        client(url).fetch_trading_fee("ETH/USDT")
+    now = int(time.time() * 1000)
+    status, body = call(
+        url,
+        f"/api/v3/tradeFee?symbol=NOPE&timestamp={now}&signature=a",
+        headers={"X-MEXC-APIKEY": "k"},
+    )
+    assert (status, body["code"]) == (400, -1121)
 
 
 def test_orders_on_an_api_disabled_symbol_raise_what_10007_maps_to(url: str) -> None:
@@ -124,18 +150,31 @@ def test_order_parameters_in_a_form_body(url: str) -> None:
 
 
 def test_options_and_their_errors(binance_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    args = parse_args(["--datadir", "d", "--api-disabled", "BTCUSDT,ETH/USDT"])
+    args = parse_args(["--datadir", "d", "--api-disabled", "BTCUSDT,ETH/USDT", "--fee", "0,0.001"])
     assert args.api_disabled == frozenset({"BTCUSDT", "ETHUSDT"})
-    assert parse_args(["--datadir", "d"]).api_disabled == frozenset()
-    with pytest.raises(SystemExit):
-        parse_args(["--datadir", "d", "--api-disabled", "BTCUSDT,,ETHUSDT"])
-    assert "empty symbol" in capsys.readouterr().err
+    assert args.fee == (Decimal("0"), Decimal("0.001"))
+    defaults = parse_args(["--datadir", "d"])
+    assert defaults.api_disabled == frozenset() and defaults.fee == (0, Decimal("0.0005"))
+    for bad, words in [
+        (["--fee", "0.0005"], "MAKER,TAKER"),
+        (["--fee", "0,abc"], "taker fee 'abc' is not a number"),
+        (["--fee", "0,0.05"], "between 0 and 0.01"),
+        (["--fee=-0.001,0"], "maker fee '-0.001'"),
+        (["--fee", "0,nan"], "taker fee 'nan'"),
+        (["--api-disabled", "BTCUSDT,,ETHUSDT"], "empty symbol"),
+    ]:
+        with pytest.raises(SystemExit):
+            parse_args(["--datadir", "d", *bad])
+        assert words in capsys.readouterr().err
     with pytest.raises(ValueError, match="BTCUSDC, not served here"):
         build_venue(binance_dir, rules=TradingRules(frozenset({"BTCUSDC"})))
 
 
-def test_console_script_takes_the_option(binance_dir: Path) -> None:
-    with running_venue_process(binance_dir, free_port(), False, api_disabled=["ETHUSDT"]) as base:
+def test_console_script_takes_the_options(binance_dir: Path) -> None:
+    with running_venue_process(
+        binance_dir, free_port(), False, api_disabled=["ETHUSDT"], fee=(0.0002, 1e-05)
+    ) as base:
         assert call(base, "/api/v3/defaultSymbols")[1]["data"] == ["BTCUSDT", "SOLUSDT"]
         (eth,) = call(base, "/api/v3/exchangeInfo?symbol=ETHUSDT")[1]["symbols"]
         assert eth["isSpotTradingAllowed"] is False
+        assert (eth["makerCommission"], eth["takerCommission"]) == ("0.0002", "0.00001")

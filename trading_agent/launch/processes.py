@@ -22,11 +22,12 @@ def venue_command(
     replay_start: str | None = None,
     *,
     api_disabled: Sequence[str] = (),
+    fee: tuple[float, float] | None = None,
 ) -> list[str]:
     """The ``ta-venue`` command line for the given options.
 
     ``api_disabled``: MEXC symbols (``BTCUSDT``) the venue marks as not tradable through the
-    API (see docs/venue.md).
+    API; ``fee``: (maker, taker) ratios it serves, None for its default (see docs/venue.md).
     """
     exe = shutil.which("ta-venue", path=str(Path(sys.executable).parent)) or "ta-venue"
     cmd = [exe, "--datadir", str(datadir), "--port", str(port)]
@@ -36,6 +37,8 @@ def venue_command(
         cmd += ["--replay-start", replay_start]
     if api_disabled:
         cmd += ["--api-disabled", ",".join(api_disabled)]
+    if fee is not None:
+        cmd.append(f"--fee={fee[0]!r},{fee[1]!r}")
     return cmd
 
 
@@ -80,13 +83,14 @@ def running_venue_process(
     log: Path | None = None,
     *,
     api_disabled: Sequence[str] = (),
+    fee: tuple[float, float] | None = None,
 ) -> Iterator[str]:
     """Run ``ta-venue`` as a child process for the duration of the block; yield its URL.
 
-    ``api_disabled``: see :func:`venue_command`.
+    ``api_disabled`` and ``fee``: see :func:`venue_command`.
     """
     out = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115
-    cmd = venue_command(datadir, port, replay, replay_start, api_disabled=api_disabled)
+    cmd = venue_command(datadir, port, replay, replay_start, api_disabled=api_disabled, fee=fee)
     proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:

@@ -2,7 +2,7 @@
 
 ta-venue --datadir ../shared/data/binance --port 8765            # static
 ta-venue --datadir ../shared/data/binance --port 8765 --replay   # replay on the wall clock
-ta-venue --datadir ... --api-disabled BTCUSDT                     # MEXC's API-tradable list
+ta-venue --datadir ... --api-disabled BTCUSDT --fee 0,0.0005      # MEXC's API rules and fees
 """
 
 from __future__ import annotations
@@ -21,7 +21,14 @@ from aiohttp import web
 
 from trading_agent.venue.clock import parse_replay_start
 from trading_agent.venue.server import SHUTDOWN_TIMEOUT_S, build_venue, make_app
-from trading_agent.venue.trading_rules import TradingRules, parse_symbols
+from trading_agent.venue.trading_rules import (
+    DEFAULT_MAKER_FEE,
+    DEFAULT_TAKER_FEE,
+    TradingRules,
+    fee_text,
+    parse_fees,
+    parse_symbols,
+)
 
 T = TypeVar("T")
 
@@ -71,6 +78,15 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="symbols the API may not trade (isSpotTradingAllowed false, missing from "
         "defaultSymbols, orders refused with code 10007), e.g. BTCUSDT",
     )
+    p.add_argument(
+        "--fee",
+        type=_argument(parse_fees),
+        default=(DEFAULT_MAKER_FEE, DEFAULT_TAKER_FEE),
+        metavar="MAKER,TAKER",
+        help="fee ratios served in exchangeInfo and tradeFee (default "
+        f"{fee_text(DEFAULT_MAKER_FEE)},{fee_text(DEFAULT_TAKER_FEE)}: MEXC's documented spot "
+        "fees of 2025; check them)",
+    )
     p.add_argument("--access-log", action="store_true", help="log every request")
     p.add_argument("--log-level", default="INFO", help="logging level (default INFO)")
     args = p.parse_args(argv)
@@ -106,7 +122,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(message)s")
     try:
-        rules = TradingRules(args.api_disabled)
+        rules = TradingRules(args.api_disabled, maker_fee=args.fee[0], taker_fee=args.fee[1])
         venue = build_venue(
             args.datadir, replay=args.replay, replay_start=args.replay_start, rules=rules
         )
@@ -122,6 +138,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     else:
         banner = f"ta-venue: STATIC {symbols} as of {state['dataset_time']}"
+    fees = state["fees"]
+    banner += f"; fees maker {fees['maker']} taker {fees['taker']}"  # type: ignore[index]
     if rules.api_disabled:
         banner += f"; API-disabled: {', '.join(sorted(rules.api_disabled))}"
     asyncio.run(serve(make_app(venue), args.host, args.port, args.access_log, banner))

@@ -36,7 +36,7 @@ from trading_agent.venue.intervals import DAY_MS, MEXC_TO_TIMEFRAME, TIMEFRAME_T
 from trading_agent.venue.orders import parse_order
 from trading_agent.venue.params import Query, int_param, limit_param
 from trading_agent.venue.signed_requests import check_signed
-from trading_agent.venue.trading_rules import TradingRules
+from trading_agent.venue.trading_rules import TradingRules, fee_text
 
 KLINES_DEFAULT_LIMIT = 500
 KLINES_MAX_LIMIT = 1000
@@ -109,6 +109,7 @@ class Venue:
             "contract/ping": self.contract_ping,
         }
         self._endpoints: dict[str, Endpoint] = {k: Endpoint(h) for k, h in public.items()}
+        self._endpoints["tradeFee"] = Endpoint(self.trade_fee, signed=True)
         self._endpoints["capital/config/getall"] = Endpoint(self.currencies, signed=True)
         self._endpoints["order"] = Endpoint(self.order, methods=("POST",), signed=True)
         self._endpoints["order/test"] = Endpoint(self.order_test, methods=("POST",), signed=True)
@@ -216,8 +217,8 @@ class Venue:
             "permissions": ["SPOT"],
             "filters": [],
             "maxQuoteAmount": MAX_QUOTE_AMOUNT,
-            "makerCommission": "0",
-            "takerCommission": "0",
+            "makerCommission": fee_text(self.rules.maker_fee),
+            "takerCommission": fee_text(self.rules.taker_fee),
             "quoteAmountPrecisionMarket": MIN_NOTIONAL,
             "maxQuoteAmountMarket": MAX_QUOTE_AMOUNT,
             "fullName": sym.base,
@@ -230,6 +231,15 @@ class Venue:
         return _dumps({"code": 200, "data": names, "msg": None})
 
     # ------------------------------------------------------------------ signed
+
+    def trade_fee(self, query: Query) -> str:
+        """``GET /api/v3/tradeFee?symbol=X`` (SIGNED): the account's fee ratios for X."""
+        self._symbol(query)
+        data = {
+            "makerCommission": float(self.rules.maker_fee),
+            "takerCommission": float(self.rules.taker_fee),
+        }
+        return _dumps({"data": data, "code": 0, "msg": "success", "timestamp": self.clock.now_ms()})
 
     def currencies(self, query: Query) -> str:
         """``GET /api/v3/capital/config/getall`` (SIGNED): the assets of the served pairs.
@@ -637,6 +647,10 @@ class Venue:
             "exhausted": d >= self.data.end_ms,
             "symbols": symbols,
             "api_disabled": sorted(self.rules.api_disabled),
+            "fees": {
+                "maker": fee_text(self.rules.maker_fee),
+                "taker": fee_text(self.rules.taker_fee),
+            },
             "faults": self.faults.describe(),
             "book_model": asdict(self.book_params),
         }

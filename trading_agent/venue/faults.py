@@ -42,6 +42,7 @@ EndpointName = Literal[
     "ticker/bookTicker",
     "avgPrice",
     "contract/detail",
+    "tradeFee",
     "capital/config/getall",
     "order",
     "order/test",

@@ -5,7 +5,7 @@ Paths served:
 - ``GET /api/v3/{ping,time,exchangeInfo,defaultSymbols,klines,depth,trades,aggTrades,
   avgPrice}``, ``GET /api/v3/ticker/{24hr,price,bookTicker}`` (ccxt's
   ``urls.api.spot.public`` is the base URL);
-- SIGNED (ccxt's ``urls.api.spot.private``, the same base URL):
+- SIGNED (ccxt's ``urls.api.spot.private``, the same base URL): ``GET /api/v3/tradeFee``,
   ``GET /api/v3/capital/config/getall``, ``POST /api/v3/order`` and ``/api/v3/order/test`` (see
   :mod:`trading_agent.venue.signed_requests` and :mod:`trading_agent.venue.orders`);
 - ``/api/v1/contract/{detail,ping}`` (``urls.api.contract.public`` is ``<base>/api/v1/contract``);
@@ -82,8 +82,8 @@ def build_venue(
 
     ``now_ms`` replaces the wall clock (a test hook: it drives dataset time and expiry-free
     timestamps; fault durations still use the monotonic clock). ``rules`` set the
-    API-disabled symbols (default: every symbol tradable); ValueError when they name a symbol
-    the folder does not hold.
+    API-disabled symbols and the fees (default: every symbol tradable, MEXC's 2025 fees);
+    ValueError when they name a symbol the folder does not hold.
     """
     folder = Path(datadir).resolve()
     data = _load_cached(str(folder), _fingerprint(folder))
@@ -314,8 +314,8 @@ def running_venue(
 def ccxt_overrides(base_url: str) -> dict[str, object]:
     """ccxt ``urls`` override pointing ``ccxt.mexc`` at a venue (for ccxt_config too).
 
-    The spot private URL points at the venue as well, so SIGNED calls (``create_order``...)
-    reach the venue, never the real MEXC.
+    The spot private URL points at the venue as well, so SIGNED calls (``fetch_trading_fee``,
+    ``create_order``...) reach the venue, never the real MEXC.
     """
     base = base_url.rstrip("/")
     return {
