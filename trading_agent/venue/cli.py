@@ -17,10 +17,10 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
-from aiohttp import web
-
 from trading_agent.venue.clock import parse_replay_start
-from trading_agent.venue.server import SHUTDOWN_TIMEOUT_S, build_venue, make_app
+from trading_agent.venue.connection_guard import ConnectionLimits
+from trading_agent.venue.endpoints import Venue
+from trading_agent.venue.server import ServedVenue, build_venue
 from trading_agent.venue.trading_rules import (
     DEFAULT_MAKER_FEE,
     DEFAULT_TAKER_FEE,
@@ -87,6 +87,35 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         f"{fee_text(DEFAULT_MAKER_FEE)},{fee_text(DEFAULT_TAKER_FEE)}: MEXC's documented spot "
         "fees of 2025; check them)",
     )
+    defaults = ConnectionLimits()
+    p.add_argument(
+        "--header-timeout",
+        type=float,
+        default=defaults.header_timeout_s,
+        metavar="S",
+        help="seconds a connection has to send a request head (default %(default)s)",
+    )
+    p.add_argument(
+        "--body-timeout",
+        type=float,
+        default=defaults.body_timeout_s,
+        metavar="S",
+        help="seconds a request body has to arrive (default %(default)s)",
+    )
+    p.add_argument(
+        "--idle-timeout",
+        type=float,
+        default=defaults.idle_timeout_s,
+        metavar="S",
+        help="seconds a keep-alive connection may idle between requests (default %(default)s)",
+    )
+    p.add_argument(
+        "--max-connections",
+        type=int,
+        default=None,
+        metavar="N",
+        help="open connections at most (default: ulimit -n minus 164, at most 4096)",
+    )
     p.add_argument("--access-log", action="store_true", help="log every request")
     p.add_argument("--log-level", default="INFO", help="logging level (default INFO)")
     args = p.parse_args(argv)
@@ -97,15 +126,23 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return args
 
 
-async def serve(app: web.Application, host: str, port: int, access_log: bool, banner: str) -> None:
-    """Serve ``app`` until SIGINT/SIGTERM."""
+async def serve(
+    venue: Venue,
+    host: str,
+    port: int,
+    limits: ConnectionLimits,
+    access_log: bool,
+    banner: str,
+) -> None:
+    """Serve ``venue`` until SIGINT/SIGTERM."""
     logger = logging.getLogger("aiohttp.access") if access_log else None
-    runner = web.AppRunner(app, access_log=logger, shutdown_timeout=SHUTDOWN_TIMEOUT_S)
-    await runner.setup()
-    site = web.TCPSite(runner, host, port)
-    await site.start()
-    bound = runner.addresses[0]
-    print(f"{banner} on http://{host}:{bound[1]}", flush=True)
+    served = ServedVenue(venue, host, port, limits, access_log=logger)
+    try:
+        bound = await served.start()
+    except BaseException:
+        await served.close()
+        raise
+    print(f"{banner} on http://{host}:{bound}", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -114,7 +151,7 @@ async def serve(app: web.Application, host: str, port: int, access_log: bool, ba
     try:
         await stop.wait()
     finally:
-        await runner.cleanup()
+        await served.close()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -123,6 +160,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(message)s")
     try:
         rules = TradingRules(args.api_disabled, maker_fee=args.fee[0], taker_fee=args.fee[1])
+        limits = ConnectionLimits(
+            header_timeout_s=args.header_timeout,
+            body_timeout_s=args.body_timeout,
+            idle_timeout_s=args.idle_timeout,
+            max_connections=args.max_connections,
+        )
         venue = build_venue(
             args.datadir, replay=args.replay, replay_start=args.replay_start, rules=rules
         )
@@ -142,7 +185,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     banner += f"; fees maker {fees['maker']} taker {fees['taker']}"  # type: ignore[index]
     if rules.api_disabled:
         banner += f"; API-disabled: {', '.join(sorted(rules.api_disabled))}"
-    asyncio.run(serve(make_app(venue), args.host, args.port, args.access_log, banner))
+    banner += f"; at most {limits.cap} connections"
+    try:
+        asyncio.run(serve(venue, args.host, args.port, limits, args.access_log, banner))
+    except OSError as err:
+        print(f"ta-venue: cannot listen on {args.host}:{args.port}: {err}", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -35,6 +35,12 @@ from pydantic import ValidationError
 
 from trading_agent.venue.book_model import BookModelParams
 from trading_agent.venue.clock import default_replay_start, make_clock, wall_clock_ms
+from trading_agent.venue.connection_guard import (
+    ConnectionGuard,
+    ConnectionLimits,
+    GuardedListener,
+    read_body,
+)
 from trading_agent.venue.data import MarketData, load_market_data
 from trading_agent.venue.endpoints import Venue
 from trading_agent.venue.errors import VenueError, invalid_param, method_not_allowed, not_found
@@ -48,6 +54,11 @@ CONTRACT_PREFIX = "/api/v1/"
 JSON = "application/json"
 #: Header carrying the API key of SIGNED requests.
 API_KEY_HEADER = "X-MEXC-APIKEY"
+#: Largest request body accepted (aiohttp answers 413 above it).
+MAX_BODY_BYTES = 64 * 1024
+#: Seconds aiohttp keeps reading (and dropping) a body the venue did not read, after answering,
+#: before it closes the connection (aiohttp's default is 10).
+LINGERING_TIME_S = 1.0
 #: Seconds in-flight requests (e.g. ones held by a ``delay`` fault) get when the server stops.
 SHUTDOWN_TIMEOUT_S = 2.0
 
@@ -104,8 +115,21 @@ def _error_response(err: VenueError) -> web.Response:
     return web.Response(status=err.status, text=body, content_type=JSON)
 
 
-def make_app(venue: Venue) -> web.Application:
-    """The aiohttp application serving ``venue``."""
+def _timeout_response() -> web.Response:
+    resp = web.Response(
+        status=408, text='{"code":408,"msg":"Request body read timeout"}', content_type=JSON
+    )
+    resp.force_close()
+    return resp
+
+
+def make_app(venue: Venue, guard: ConnectionGuard | None = None) -> web.Application:
+    """The aiohttp application serving ``venue``.
+
+    With a ``guard``, the guard tracks which connections are being answered, its body
+    timeout bounds reading request bodies, and ``/_venue/state`` reports its counters.
+    """
+    body_timeout_s = (guard.limits if guard else ConnectionLimits()).body_timeout_s
     routes: dict[str, str] = {}
     for name in venue.endpoints:
         if name.startswith("contract/"):
@@ -136,10 +160,16 @@ def make_app(venue: Venue) -> web.Application:
                     content_type="text/plain",
                 )
         try:
-            params = await _request_params(request)
+            params = (
+                await _request_params(request, body_timeout_s)
+                if request.method == "POST"
+                else request.query
+            )
             body = venue.handle(endpoint, params, request.headers.get(API_KEY_HEADER))
         except VenueError as err:
             return _error_response(err)
+        except TimeoutError:
+            return _timeout_response()
         except Exception:
             log.exception("error answering %s", request.path_qs[:200])
             return web.Response(
@@ -153,7 +183,10 @@ def make_app(venue: Venue) -> web.Application:
         if path == "/_venue/state":
             if request.method != "GET":
                 return _error_response(method_not_allowed(request.method))
-            return web.json_response(venue.state())
+            state = venue.state()
+            if guard is not None:
+                state["connections"] = guard.describe()
+            return web.json_response(state)
         if path != "/_venue/faults":
             return _error_response(not_found(path))
         if request.method == "GET":
@@ -166,7 +199,10 @@ def make_app(venue: Venue) -> web.Application:
                 return web.json_response({"code": 400, "msg": str(err)}, status=400)
             return web.json_response({"cleared": cleared, "faults": venue.faults.describe()})
         if request.method == "POST":
-            raw = await request.read()
+            try:
+                raw = await read_body(request, body_timeout_s)
+            except TimeoutError:
+                return _timeout_response()
             try:
                 spec = FaultSpec.model_validate_json(raw)
             except ValidationError as err:
@@ -179,19 +215,20 @@ def make_app(venue: Venue) -> web.Application:
             return web.json_response({"faults": venue.faults.describe()})
         return _error_response(method_not_allowed(request.method))
 
-    app = web.Application()
-    app.router.add_route("*", "/{tail:.*}", dispatch)
+    app = web.Application(client_max_size=MAX_BODY_BYTES)
+    app.router.add_route("*", "/{tail:.*}", guard.tracked(dispatch) if guard else dispatch)
     return app
 
 
-async def _request_params(request: web.Request) -> Mapping[str, str]:
-    """The request's parameters: the query string, over those of a POST body (as MEXC).
+async def _request_params(request: web.Request, body_timeout_s: float) -> Mapping[str, str]:
+    """A POST request's parameters: the query string, over those of the body (as MEXC).
 
     A body is JSON (an object of scalars) when its content type says so, else form-encoded.
+    ``TimeoutError`` when the body is not in within ``body_timeout_s``.
     """
-    if request.method != "POST" or not request.can_read_body:
+    if not request.can_read_body:
         return request.query
-    raw = await request.read()
+    raw = await read_body(request, body_timeout_s)
     if not raw.strip():
         return request.query
     params: dict[str, str] = {}
@@ -219,13 +256,69 @@ def _reason(status: int) -> str:
         return "Error"
 
 
+class ServedVenue:
+    """A venue served on ``host:port`` behind a :class:`ConnectionGuard` (in a running loop).
+
+    The one way the venue listens, for ``ta-venue`` and :class:`VenueServer` alike: aiohttp's
+    low-level server handles HTTP, the guard applies the read timeouts and the connection cap.
+    """
+
+    def __init__(
+        self,
+        venue: Venue,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        limits: ConnectionLimits | None = None,
+        access_log: logging.Logger | None = None,
+    ) -> None:
+        self.guard = ConnectionGuard(limits)
+        self.host = host
+        self.port = port
+        self._runner = web.AppRunner(
+            make_app(venue, self.guard),
+            access_log=access_log,
+            shutdown_timeout=SHUTDOWN_TIMEOUT_S,
+            lingering_time=LINGERING_TIME_S,
+        )
+        self._listener: GuardedListener | None = None
+
+    async def start(self) -> int:
+        """Bind and start serving; returns the port bound."""
+        await self._runner.setup()
+        server = self._runner.server
+        if server is None:  # pragma: no cover - setup() always makes one
+            raise RuntimeError("aiohttp runner has no server after setup")
+        self._listener = GuardedListener(
+            self.guard, self.guard.protocol_factory(server), self.host, self.port
+        )
+        self._listener.start()
+        self.guard.start()
+        self.port = self._listener.port
+        return self.port
+
+    async def close(self) -> None:
+        """Stop listening, let requests in flight finish (briefly), close every connection."""
+        if self._listener is not None:
+            await self._listener.close()
+            self._listener = None
+        await self._runner.cleanup()
+        await self.guard.stop()
+
+
 class VenueServer:
     """Runs a :class:`Venue` over HTTP in a background thread with its own event loop."""
 
-    def __init__(self, venue: Venue, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self,
+        venue: Venue,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        limits: ConnectionLimits | None = None,
+    ) -> None:
         self.venue = venue
         self.host = host
         self.port = port
+        self.limits = limits
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._ready = threading.Event()
@@ -250,25 +343,20 @@ class VenueServer:
         loop = asyncio.new_event_loop()
         self._loop = loop
         asyncio.set_event_loop(loop)
-        runner = web.AppRunner(
-            make_app(self.venue), access_log=None, shutdown_timeout=SHUTDOWN_TIMEOUT_S
-        )
+        served = ServedVenue(self.venue, self.host, self.port, self.limits)
         try:
-            loop.run_until_complete(runner.setup())
-            site = web.TCPSite(runner, self.host, self.port)
-            loop.run_until_complete(site.start())
-            self.port = int(runner.addresses[0][1])
+            self.port = loop.run_until_complete(served.start())
         except BaseException as err:
             self._error = err
             self._ready.set()
-            loop.run_until_complete(runner.cleanup())
+            loop.run_until_complete(served.close())
             loop.close()
             return
         self._ready.set()
         try:
             loop.run_forever()
         finally:
-            loop.run_until_complete(runner.cleanup())
+            loop.run_until_complete(served.close())
             loop.close()
 
     def stop(self, timeout: float = 10.0) -> None:
@@ -289,11 +377,12 @@ def running_venue(
     now_ms: Callable[[], int] | None = None,
     book_params: BookModelParams | None = None,
     rules: TradingRules | None = None,
+    limits: ConnectionLimits | None = None,
 ) -> Iterator[str]:
     """Serve ``datadir`` in-process (background thread) and yield the base URL.
 
     ``port=0`` picks a free port. Shut down cleanly when the block exits. ``rules``: see
-    :func:`build_venue`.
+    :func:`build_venue`; ``limits``: read timeouts and connection cap (defaults when None).
     """
     venue = build_venue(
         datadir,
@@ -303,7 +392,7 @@ def running_venue(
         book_params=book_params,
         rules=rules,
     )
-    server = VenueServer(venue, host=host, port=port)
+    server = VenueServer(venue, host=host, port=port, limits=limits)
     url = server.start()
     try:
         yield url
