@@ -23,11 +23,13 @@ def venue_command(
     *,
     api_disabled: Sequence[str] = (),
     fee: tuple[float, float] | None = None,
+    faults: bool = False,
 ) -> list[str]:
     """The ``ta-venue`` command line for the given options.
 
     ``api_disabled``: MEXC symbols (``BTCUSDT``) the venue marks as not tradable through the
-    API; ``fee``: (maker, taker) ratios it serves, None for its default (see docs/venue.md).
+    API; ``fee``: (maker, taker) ratios it serves, None for its default; ``faults``: serve
+    ``/_venue/faults`` for fault injection (see docs/venue.md).
     """
     exe = shutil.which("ta-venue", path=str(Path(sys.executable).parent)) or "ta-venue"
     cmd = [exe, "--datadir", str(datadir), "--port", str(port)]
@@ -39,6 +41,8 @@ def venue_command(
         cmd += ["--api-disabled", ",".join(api_disabled)]
     if fee is not None:
         cmd.append(f"--fee={fee[0]!r},{fee[1]!r}")
+    if faults:
+        cmd.append("--faults")
     return cmd
 
 

@@ -116,6 +116,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         metavar="N",
         help="open connections at most (default: ulimit -n minus 164, at most 4096)",
     )
+    p.add_argument(
+        "--faults",
+        action="store_true",
+        help="serve /_venue/faults to inject faults (tests only; off: 404 like any unknown path)",
+    )
     p.add_argument("--access-log", action="store_true", help="log every request")
     p.add_argument("--log-level", default="INFO", help="logging level (default INFO)")
     args = p.parse_args(argv)
@@ -133,10 +138,11 @@ async def serve(
     limits: ConnectionLimits,
     access_log: bool,
     banner: str,
+    faults: bool = False,
 ) -> None:
-    """Serve ``venue`` until SIGINT/SIGTERM."""
+    """Serve ``venue`` until SIGINT/SIGTERM (``faults``: serve ``/_venue/faults``)."""
     logger = logging.getLogger("aiohttp.access") if access_log else None
-    served = ServedVenue(venue, host, port, limits, access_log=logger)
+    served = ServedVenue(venue, host, port, limits, access_log=logger, faults=faults)
     try:
         bound = await served.start()
     except BaseException:
@@ -186,8 +192,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if rules.api_disabled:
         banner += f"; API-disabled: {', '.join(sorted(rules.api_disabled))}"
     banner += f"; at most {limits.cap} connections"
+    if args.faults:
+        banner += "; FAULT INJECTION on (/_venue/faults)"
     try:
-        asyncio.run(serve(venue, args.host, args.port, limits, args.access_log, banner))
+        asyncio.run(
+            serve(venue, args.host, args.port, limits, args.access_log, banner, args.faults)
+        )
     except OSError as err:
         print(f"ta-venue: cannot listen on {args.host}:{args.port}: {err}", file=sys.stderr)
         return 2

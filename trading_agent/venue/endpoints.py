@@ -634,7 +634,6 @@ class Venue:
 
         return {
             "mode": "replay" if self.clock.replay else "static",
-            "datadir": str(self.data.datadir),
             "offset_ms": self.clock.offset_ms,
             "offset_days": self.clock.offset_ms // DAY_MS,
             "replay_start": self.replay_start.isoformat() if self.replay_start else None,

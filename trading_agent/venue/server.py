@@ -9,8 +9,9 @@ Paths served:
   ``GET /api/v3/capital/config/getall``, ``POST /api/v3/order`` and ``/api/v3/order/test`` (see
   :mod:`trading_agent.venue.signed_requests` and :mod:`trading_agent.venue.orders`);
 - ``/api/v1/contract/{detail,ping}`` (``urls.api.contract.public`` is ``<base>/api/v1/contract``);
-- control: ``GET /_venue/state``, ``GET|POST|DELETE /_venue/faults``
-  (see :mod:`trading_agent.venue.faults`).
+- control: ``GET /_venue/state``; ``GET|POST|DELETE /_venue/faults`` only when started with
+  fault control on (``ta-venue --faults``; see :mod:`trading_agent.venue.faults`), else 404
+  like any unknown path.
 
 For tests, :func:`running_venue` starts the server in a background thread on a free port and
 yields its base URL.
@@ -123,11 +124,14 @@ def _timeout_response() -> web.Response:
     return resp
 
 
-def make_app(venue: Venue, guard: ConnectionGuard | None = None) -> web.Application:
+def make_app(
+    venue: Venue, guard: ConnectionGuard | None = None, faults: bool = False
+) -> web.Application:
     """The aiohttp application serving ``venue``.
 
     With a ``guard``, the guard tracks which connections are being answered, its body
     timeout bounds reading request bodies, and ``/_venue/state`` reports its counters.
+    ``/_venue/faults`` exists only with ``faults`` (fault injection is for tests).
     """
     body_timeout_s = (guard.limits if guard else ConnectionLimits()).body_timeout_s
     routes: dict[str, str] = {}
@@ -184,10 +188,11 @@ def make_app(venue: Venue, guard: ConnectionGuard | None = None) -> web.Applicat
             if request.method != "GET":
                 return _error_response(method_not_allowed(request.method))
             state = venue.state()
+            state["fault_control"] = faults
             if guard is not None:
                 state["connections"] = guard.describe()
             return web.json_response(state)
-        if path != "/_venue/faults":
+        if path != "/_venue/faults" or not faults:
             return _error_response(not_found(path))
         if request.method == "GET":
             return web.json_response({"faults": venue.faults.describe()})
@@ -270,12 +275,13 @@ class ServedVenue:
         port: int = 0,
         limits: ConnectionLimits | None = None,
         access_log: logging.Logger | None = None,
+        faults: bool = False,
     ) -> None:
         self.guard = ConnectionGuard(limits)
         self.host = host
         self.port = port
         self._runner = web.AppRunner(
-            make_app(venue, self.guard),
+            make_app(venue, self.guard, faults),
             access_log=access_log,
             shutdown_timeout=SHUTDOWN_TIMEOUT_S,
             lingering_time=LINGERING_TIME_S,
@@ -314,11 +320,13 @@ class VenueServer:
         host: str = "127.0.0.1",
         port: int = 0,
         limits: ConnectionLimits | None = None,
+        faults: bool = False,
     ) -> None:
         self.venue = venue
         self.host = host
         self.port = port
         self.limits = limits
+        self.faults = faults
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._ready = threading.Event()
@@ -343,7 +351,7 @@ class VenueServer:
         loop = asyncio.new_event_loop()
         self._loop = loop
         asyncio.set_event_loop(loop)
-        served = ServedVenue(self.venue, self.host, self.port, self.limits)
+        served = ServedVenue(self.venue, self.host, self.port, self.limits, faults=self.faults)
         try:
             self.port = loop.run_until_complete(served.start())
         except BaseException as err:
@@ -378,11 +386,13 @@ def running_venue(
     book_params: BookModelParams | None = None,
     rules: TradingRules | None = None,
     limits: ConnectionLimits | None = None,
+    faults: bool = False,
 ) -> Iterator[str]:
     """Serve ``datadir`` in-process (background thread) and yield the base URL.
 
     ``port=0`` picks a free port. Shut down cleanly when the block exits. ``rules``: see
-    :func:`build_venue`; ``limits``: read timeouts and connection cap (defaults when None).
+    :func:`build_venue`; ``limits``: read timeouts and connection cap (defaults when None);
+    ``faults``: serve ``/_venue/faults`` (tests that inject faults).
     """
     venue = build_venue(
         datadir,
@@ -392,7 +402,7 @@ def running_venue(
         book_params=book_params,
         rules=rules,
     )
-    server = VenueServer(venue, host=host, port=port, limits=limits)
+    server = VenueServer(venue, host=host, port=port, limits=limits, faults=faults)
     url = server.start()
     try:
         yield url
