@@ -377,7 +377,8 @@ class GuardedListener:
     ) -> None:
         self.guard = guard
         self._factory = protocol_factory
-        self._sock = socket.create_server((host, port), backlog=LISTEN_BACKLOG)
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+        self._sock = socket.create_server((host, port), family=family, backlog=LISTEN_BACKLOG)
         self._sock.setblocking(False)
         self.port = int(self._sock.getsockname()[1])
         self._loop: asyncio.AbstractEventLoop | None = None
