@@ -88,33 +88,21 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "fees of 2025; check them)",
     )
     defaults = ConnectionLimits()
-    p.add_argument(
-        "--header-timeout",
-        type=float,
-        default=defaults.header_timeout_s,
-        metavar="S",
-        help="seconds a connection has to send a request head (default %(default)s)",
-    )
-    p.add_argument(
-        "--body-timeout",
-        type=float,
-        default=defaults.body_timeout_s,
-        metavar="S",
-        help="seconds a request body has to arrive (default %(default)s)",
-    )
-    p.add_argument(
-        "--idle-timeout",
-        type=float,
-        default=defaults.idle_timeout_s,
-        metavar="S",
-        help="seconds a keep-alive connection may idle between requests (default %(default)s)",
-    )
+    for flag, field, what in (
+        ("--header-timeout", "header_timeout_s", "a connection has to send a request head"),
+        ("--body-timeout", "body_timeout_s", "a request body has to arrive"),
+        ("--idle-timeout", "idle_timeout_s", "a keep-alive connection may idle between requests"),
+    ):
+        default = getattr(defaults, field)
+        p.add_argument(
+            flag, type=float, default=default, metavar="S", help=f"seconds {what} ({default})"
+        )
     p.add_argument(
         "--max-connections",
         type=int,
         default=None,
         metavar="N",
-        help="open connections at most (default: ulimit -n minus 164, at most 4096)",
+        help="client sockets open at most (default: ulimit -n minus 64, at most 4096)",
     )
     p.add_argument(
         "--faults",

@@ -264,26 +264,29 @@ class ConnectionGuard:
     def sweep(self) -> int:
         """Close the connections past their header or idle deadline; return how many."""
         now = self._now()
-        closed = 0
-        header_cutoff = now - self.limits.header_timeout_s
-        while self._awaiting:
-            transport, (conn, since) = next(iter(self._awaiting.items()))
-            if since > header_cutoff:
-                break
-            del self._awaiting[transport]
-            self.counts["header_timeouts"] += 1
-            closed += 1
+        late = self._expired(self._awaiting, now - self.limits.header_timeout_s)
+        for transport, conn in late:
             self._close(transport, _TIMEOUT_ANSWER if conn.sent_bytes else None)
-        idle_cutoff = now - self.limits.idle_timeout_s
-        while self._idle:
-            transport, (_, since) = next(iter(self._idle.items()))
-            if since > idle_cutoff:
-                break
-            del self._idle[transport]
-            self.counts["idle_timeouts"] += 1
-            closed += 1
+        idle = self._expired(self._idle, now - self.limits.idle_timeout_s)
+        for transport, _ in idle:
             self._close(transport, b"")
-        return closed
+        self.counts["header_timeouts"] += len(late)
+        self.counts["idle_timeouts"] += len(idle)
+        return len(late) + len(idle)
+
+    @staticmethod
+    def _expired(
+        queue: OrderedDict[asyncio.Transport, tuple[_Connection, float]], cutoff: float
+    ) -> list[tuple[asyncio.Transport, _Connection]]:
+        """Take the entries of ``queue`` (oldest first) that entered it at or before ``cutoff``."""
+        out = []
+        while queue:
+            transport, (conn, since) = next(iter(queue.items()))
+            if since > cutoff:
+                break
+            del queue[transport]
+            out.append((transport, conn))
+        return out
 
     async def _sweep_forever(self) -> None:
         while True:

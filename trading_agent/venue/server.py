@@ -312,21 +312,10 @@ class ServedVenue:
 
 
 class VenueServer:
-    """Runs a :class:`Venue` over HTTP in a background thread with its own event loop."""
+    """Runs a :class:`ServedVenue` in a background thread with its own event loop."""
 
-    def __init__(
-        self,
-        venue: Venue,
-        host: str = "127.0.0.1",
-        port: int = 0,
-        limits: ConnectionLimits | None = None,
-        faults: bool = False,
-    ) -> None:
-        self.venue = venue
-        self.host = host
-        self.port = port
-        self.limits = limits
-        self.faults = faults
+    def __init__(self, served: ServedVenue) -> None:
+        self.served = served
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._ready = threading.Event()
@@ -335,7 +324,7 @@ class VenueServer:
     @property
     def url(self) -> str:
         """Base URL (``http://127.0.0.1:PORT``): ccxt's ``urls.api.spot.public``."""
-        return f"http://{self.host}:{self.port}"
+        return f"http://{self.served.host}:{self.served.port}"
 
     def start(self, timeout: float = 30.0) -> str:
         """Start serving; returns the base URL once the socket is bound."""
@@ -351,9 +340,9 @@ class VenueServer:
         loop = asyncio.new_event_loop()
         self._loop = loop
         asyncio.set_event_loop(loop)
-        served = ServedVenue(self.venue, self.host, self.port, self.limits, faults=self.faults)
+        served = self.served
         try:
-            self.port = loop.run_until_complete(served.start())
+            loop.run_until_complete(served.start())
         except BaseException as err:
             self._error = err
             self._ready.set()
@@ -402,7 +391,7 @@ def running_venue(
         book_params=book_params,
         rules=rules,
     )
-    server = VenueServer(venue, host=host, port=port, limits=limits, faults=faults)
+    server = VenueServer(ServedVenue(venue, host, port, limits, faults=faults))
     url = server.start()
     try:
         yield url
