@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REPO_ROOT
+from tests.freqtrade_harness import free_port
+from trading_agent.launch.processes import running_venue_process
 from trading_agent.venue.server import running_venue
 
 
@@ -40,6 +42,14 @@ def test_fault_control_is_absent_unless_asked_for(plain_url: str) -> None:
     assert call(plain_url, "/api/v3/ping")[0] == 200  # the POST set nothing
     state = json.loads(call(plain_url, "/_venue/state")[1])
     assert state["fault_control"] is False and state["faults"] == []
+
+
+def test_console_script_serves_fault_control_when_asked(binance_dir: Path) -> None:
+    with running_venue_process(binance_dir, free_port(), False, faults=True) as url:
+        fault = json.dumps({"kind": "http_error", "status": 503, "endpoints": ["ping"]})
+        assert call(url, "/_venue/faults", "POST", fault.encode())[0] == 200
+        assert call(url, "/api/v3/ping")[0] == 503
+        assert json.loads(call(url, "/_venue/state")[1])["fault_control"] is True
 
 
 def signed(query: str) -> str:

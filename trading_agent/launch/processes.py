@@ -88,13 +88,15 @@ def running_venue_process(
     *,
     api_disabled: Sequence[str] = (),
     fee: tuple[float, float] | None = None,
+    faults: bool = False,
 ) -> Iterator[str]:
     """Run ``ta-venue`` as a child process for the duration of the block; yield its URL.
 
-    ``api_disabled`` and ``fee``: see :func:`venue_command`.
+    ``api_disabled``, ``fee`` and ``faults``: see :func:`venue_command`.
     """
     out = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115
-    cmd = venue_command(datadir, port, replay, replay_start, api_disabled=api_disabled, fee=fee)
+    options = {"api_disabled": api_disabled, "fee": fee, "faults": faults}
+    cmd = venue_command(datadir, port, replay, replay_start, **options)
     proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
