@@ -110,10 +110,9 @@ class ConnectionLimits:
 class _Connection:
     """What the guard knows of one connection."""
 
-    __slots__ = ("bytes_while_busy", "sent_bytes", "transport")
+    __slots__ = ("bytes_while_busy", "sent_bytes")
 
-    def __init__(self, transport: asyncio.Transport) -> None:
-        self.transport = transport
+    def __init__(self) -> None:
         self.sent_bytes = False  # any byte of the request awaited
         self.bytes_while_busy = False
 
@@ -121,7 +120,11 @@ class _Connection:
 class ConnectionGuard:
     """Enforces :class:`ConnectionLimits` on the connections of one listening socket."""
 
-    def __init__(self, limits: ConnectionLimits | None = None, monotonic=time.monotonic) -> None:
+    def __init__(
+        self,
+        limits: ConnectionLimits | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.limits = limits or ConnectionLimits()
         self.cap = self.limits.cap
         self._now = monotonic
@@ -196,7 +199,7 @@ class ConnectionGuard:
     def admit(self, transport: asyncio.Transport) -> None:
         """An accepted connection's transport is made: its header clock starts."""
         self.pending = max(0, self.pending - 1)
-        self._awaiting[transport] = (_Connection(transport), self._now())
+        self._awaiting[transport] = (_Connection(), self._now())
         if self.on_room is not None and not self.has_room():
             self.on_room()  # a paused listener may evict now that there is someone to evict
 
