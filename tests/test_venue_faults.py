@@ -34,7 +34,9 @@ CLOCK = FakeClock(date_ms(dt.date(2026, 11, 24)) + 10 * 3_600_000)
 @pytest.fixture(scope="module")
 def url(binance_dir: Path) -> Iterator[str]:
     # 2024-08-05: inside the embedded sample's 5m candles too
-    with running_venue(binance_dir, replay=True, replay_start=REPLAY_START, now_ms=CLOCK) as base:
+    with running_venue(
+        binance_dir, replay=True, replay_start=REPLAY_START, now_ms=CLOCK, faults=True
+    ) as base:
         yield base
 
 

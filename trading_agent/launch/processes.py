@@ -17,15 +17,33 @@ from pathlib import Path
 
 
 def venue_command(
-    datadir: str | Path, port: int, replay: bool, replay_start: str | None = None
+    datadir: str | Path,
+    port: int,
+    replay: bool,
+    replay_start: str | None = None,
+    *,
+    api_disabled: Sequence[str] = (),
+    fee: tuple[float, float] | None = None,
+    faults: bool = False,
 ) -> list[str]:
-    """The ``ta-venue`` command line for the given options."""
+    """The ``ta-venue`` command line for the given options.
+
+    ``api_disabled``: MEXC symbols (``BTCUSDT``) the venue marks as not tradable through the
+    API; ``fee``: (maker, taker) ratios it serves, None for its default; ``faults``: serve
+    ``/_venue/faults`` for fault injection (see docs/venue.md).
+    """
     exe = shutil.which("ta-venue", path=str(Path(sys.executable).parent)) or "ta-venue"
     cmd = [exe, "--datadir", str(datadir), "--port", str(port)]
     if replay:
         cmd.append("--replay")
     if replay_start:
         cmd += ["--replay-start", replay_start]
+    if api_disabled:
+        cmd += ["--api-disabled", ",".join(api_disabled)]
+    if fee is not None:
+        cmd.append(f"--fee={fee[0]!r},{fee[1]!r}")
+    if faults:
+        cmd.append("--faults")
     return cmd
 
 
@@ -80,20 +98,26 @@ def running_venue_process(
     replay: bool,
     replay_start: str | None = None,
     log: Path | None = None,
+    *,
+    api_disabled: Sequence[str] = (),
+    fee: tuple[float, float] | None = None,
+    faults: bool = False,
 ) -> Iterator[str]:
     """Run ``ta-venue`` as a child process for the duration of the block; yield its URL.
 
-    Its output goes to ``log`` (appended), or to a temporary file. Raises
+    ``api_disabled``, ``fee`` and ``faults``: see :func:`venue_command`. Its output goes to
+    ``log`` (appended), or to a temporary file. Raises
     :class:`VenueStartError` with the venue's last output line when it exits before it
     answers (a port in use, a bad data folder), or when it does not answer in time.
     """
+    options = {"api_disabled": api_disabled, "fee": fee, "faults": faults}
     with contextlib.ExitStack() as stack:
         if log is None:
             log = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="venue-"))) / "log"
         out = stack.enter_context(open(log, "ab"))
         start = out.tell()
         proc = subprocess.Popen(
-            venue_command(datadir, port, replay, replay_start),
+            venue_command(datadir, port, replay, replay_start, **options),
             stdout=out,
             stderr=subprocess.STDOUT,
         )
