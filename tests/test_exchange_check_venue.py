@@ -9,7 +9,6 @@ check reaches it through the offline overlay's URLs, as the bot does: live refus
 
 from __future__ import annotations
 
-import inspect
 import json
 import os
 import subprocess
@@ -22,14 +21,6 @@ from tests.freqtrade_harness import BASE_CONFIGS, FREQTRADE, REPO, Api, free_por
 from trading_agent.launch.offline import write_offline_overlay
 from trading_agent.launch.processes import running_venue_process, stop_process
 from trading_agent.strategy.exchange_check import ExchangeCheckError, check_exchange
-
-VENUE_HAS_RULES = {"api_disabled", "fee"} <= set(
-    inspect.signature(running_venue_process).parameters
-)
-pytestmark = pytest.mark.skipif(
-    not VENUE_HAS_RULES, reason="this venue has no --api-disabled / --fee (venue branch not in)"
-)
-
 
 #: Freqtrade's log line of the strategy's notification (sent to Telegram, FreqUI, webhooks).
 NOTIFIED = "strategy_msg: Exchange check"
