@@ -17,6 +17,8 @@ VENUE_PORT ?= 8090
 # The REST API / FreqUI port of the demo (FREQTRADE__API_SERVER__LISTEN_PORT sets it too).
 API_PORT ?= $(or $(FREQTRADE__API_SERVER__LISTEN_PORT),8080)
 REPLAY_START ?= 2024-08-05
+# Symbols the demo's venue marks as not tradable through the API (e.g. BTCUSDT): see the check.
+API_DISABLED ?=
 STRATEGY ?= EnhancedFlashStrategy
 # The sample's 5m candles run 2024-06-15..2024-08-20 (400 start-up candles come first).
 TIMERANGE ?= $(if $(ON_SAMPLE),20240617-20240820,20240101-20240920)
@@ -51,7 +53,8 @@ help:
 	@echo "make setup     create .venv and install everything (idempotent)"
 	@echo "make test      run the test suite (ruff + pytest)"
 	@echo "make demo      offline demo: replay venue + freqtrade trade --dry-run, until Ctrl-C"
-	@echo "               (VENUE_PORT=$(VENUE_PORT), API_PORT=$(API_PORT), REPLAY_START=$(REPLAY_START))"
+	@echo "               (VENUE_PORT=$(VENUE_PORT), API_PORT=$(API_PORT), REPLAY_START=$(REPLAY_START),"
+	@echo "               API_DISABLED=SYMBOL,... to see the start-up check refuse a pair)"
 	@echo "make backtest  offline Freqtrade backtest (STRATEGY=..., TIMERANGE=..., FEE=...)"
 	@echo "make hyperopt  offline hyperopt (STRATEGY=..., EPOCHS=..., SPACES=..., TIMERANGE=...)"
 	@echo "make plot      offline plot-dataframe of PAIR with the strategy's plot_config and its"
@@ -93,7 +96,7 @@ venue: setup
 
 demo: setup
 	STRATEGY=$(STRATEGY) STRATEGY_PATH=$(STRATEGY_PATH) DATADIR="$(DATADIR)" \
-		VENUE_PORT=$(VENUE_PORT) REPLAY_START=$(REPLAY_START) \
+		VENUE_PORT=$(VENUE_PORT) REPLAY_START=$(REPLAY_START) API_DISABLED=$(API_DISABLED) \
 		FREQTRADE__API_SERVER__LISTEN_PORT=$(API_PORT) $(BIN)/python -m trading_agent.launch.demo
 
 backtest: setup

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.freqtrade_harness import REPO, free_port
+from tests.freqtrade_harness import REPO, Api, free_port
 from tests.make_harness import make_env, run_make
 from trading_agent.launch.demo import api_address, api_base_url
 from trading_agent.launch.offline import OFFLINE_OVERLAY
@@ -165,12 +165,19 @@ def test_api_address_reads_the_environment_over_the_config() -> None:
 
 @pytest.mark.slow
 def test_demo_on_other_ports_serves_the_api_it_prints(tmp_path: Path, binance_dir: Path) -> None:
-    """``make demo`` as run by the Makefile, on two free ports instead of 8090 and 8080."""
+    """``make demo`` as run by the Makefile, on two free ports instead of 8090 and 8080.
+
+    With ``API_DISABLED=BTCUSDT`` (the venue marks it not tradable through the API), so the
+    start-up check has something to say.
+    """
     venue_port, api_port = free_port(), free_port()
     env = make_env(
         DATADIR=str(binance_dir),
         VENUE_PORT=str(venue_port),
         FREQTRADE__API_SERVER__LISTEN_PORT=str(api_port),
+        API_DISABLED="BTCUSDT",
+        FREQTRADE__API_SERVER__USERNAME="demo-test",
+        FREQTRADE__API_SERVER__PASSWORD="demo-test-password",
     )
     overlay = tmp_path / "overlay.json"
     demo = subprocess.Popen(
@@ -207,6 +214,9 @@ def test_demo_on_other_ports_serves_the_api_it_prints(tmp_path: Path, binance_di
         assert up and up.group(1) == "EnhancedFlashStrategy", lines
         with urllib.request.urlopen(f"{url}/api/v1/ping", timeout=10) as resp:
             assert json.load(resp) == {"status": "pong"}
+        api = Api(api_port, "demo-test", "demo-test-password")
+        # API_DISABLED reached the venue: MEXC's API "may not trade" BTC/USDT, Freqtrade drops it
+        assert api("/whitelist")["whitelist"] == ["ETH/USDT"]
         with urllib.request.urlopen(
             f"http://127.0.0.1:{venue_port}/_venue/state", timeout=10
         ) as resp:

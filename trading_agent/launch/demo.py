@@ -139,6 +139,12 @@ def main(argv: list[str] | None = None) -> int:
         metavar="YYYY-MM-DD",
         help="recorded date mapped onto today (default %(default)s)",
     )
+    parser.add_argument(
+        "--api-disabled",
+        default=os.environ.get("API_DISABLED", ""),
+        metavar="SYMBOL[,SYMBOL...]",
+        help="symbols the venue says the API may not trade (e.g. BTCUSDT): the start-up check",
+    )
     parser.add_argument("--db-url", default="sqlite:///user_data/tradesv3.offline.sqlite")
     parser.add_argument(
         "--overlay", type=Path, help="where to write this run's offline overlay (default: per port)"
@@ -180,6 +186,7 @@ def main(argv: list[str] | None = None) -> int:
             replay=True,
             replay_start=args.replay_start,
             log=Path("user_data/logs/venue.log"),
+            api_disabled=[x for x in args.api_disabled.split(",") if x.strip()],
         ):
             announcer = threading.Thread(
                 target=announce_when_up,
