@@ -1,8 +1,11 @@
 """Decision types: what a model may answer (per tier), and the bounded proposal we act on.
 
 A model answer is parsed with pydantic into one of three answer models (one per tier). Missing
-fields, wrong types, non-finite numbers or malformed JSON make the answer *invalid* (retry, then
-the fallback policy). Numbers that are merely out of range are *clamped* into the overseer's
+fields, wrong types (parsing is strict: ``"0.5"`` is not a number, ``true`` not a multiplier),
+non-finite numbers or malformed JSON make the answer *invalid* (retry, then the fallback
+policy). The ``reason`` is made safe to show at once (:func:`trading_agent.safe_text.clean`:
+one line, no invisible characters, links neutralised, at most ``MAX_REASON_CHARS``); the raw
+answer stays in the journal. Numbers that are merely out of range are *clamped* into the overseer's
 authority, and every clamp is recorded. The result is a :class:`Proposal`, the only thing the
 decision store accepts; rules, models and replays all produce proposals.
 """
@@ -14,9 +17,10 @@ import math
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, StrictBool, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from plugins.llm_overseer.settings import AuthoritySettings, DecisionSettings
+from trading_agent.safe_text import clean
 
 ALL_PAIRS = "*"
 MAX_REASON_CHARS = 300
@@ -26,8 +30,10 @@ class InvalidAnswer(ValueError):
     """A model answer that cannot be used (malformed JSON, missing field, wrong type)."""
 
 
-class _Answer(BaseModel):
-    model_config = ConfigDict(extra="ignore", allow_inf_nan=False)
+class Answer(BaseModel):
+    """Fields every tier's answer has."""
+
+    model_config = ConfigDict(extra="ignore", allow_inf_nan=False, strict=True)
 
     stake_multiplier: float
     ttl_minutes: float
@@ -36,35 +42,35 @@ class _Answer(BaseModel):
     @field_validator("reason")
     @classmethod
     def _short_reason(cls, value: str) -> str:
-        return value.strip()[:MAX_REASON_CHARS]
+        return clean(value, limit=MAX_REASON_CHARS)
 
 
-class MonitorAnswer(_Answer):
+class MonitorAnswer(Answer):
     """Tier 1 (routine monitoring): size risk, maybe pause, maybe ask for escalation."""
 
     regime: Literal["calm", "normal", "volatile", "crash"]
-    pause_entries: StrictBool
-    escalate: StrictBool
+    pause_entries: bool
+    escalate: bool
 
 
-class StrategicAnswer(_Answer):
+class StrategicAnswer(Answer):
     """Tier 2 (strategic review): adds stop tightening and an exit request."""
 
-    pause_entries: StrictBool
+    pause_entries: bool
     stop_distance: float | None
-    exit_position: StrictBool
+    exit_position: bool
     confidence: float
 
 
-class EmergencyAnswer(_Answer):
+class EmergencyAnswer(Answer):
     """Tier 3 (emergency): may pause all pairs, tighten the stop and ask for an exit."""
 
     pause_scope: Literal["none", "pair", "all"]
     stop_distance: float | None
-    exit_position: StrictBool
+    exit_position: bool
 
 
-ANSWER_MODELS: dict[int, type[_Answer]] = {1: MonitorAnswer, 2: StrategicAnswer, 3: EmergencyAnswer}
+ANSWER_MODELS: dict[int, type[Answer]] = {1: MonitorAnswer, 2: StrategicAnswer, 3: EmergencyAnswer}
 SCHEMA_NAMES = {1: "monitor_decision", 2: "strategic_decision", 3: "emergency_decision"}
 
 _NUM = {"type": "number"}
@@ -128,7 +134,7 @@ def answer_schema(tier: int, authority: AuthoritySettings, max_ttl: float) -> di
     }
 
 
-def parse_answer(tier: int, text: str | None) -> _Answer:
+def parse_answer(tier: int, text: str | None) -> Answer:
     """Parse a model's text into the tier's answer model, or raise :class:`InvalidAnswer`."""
     if tier not in ANSWER_MODELS:
         raise ValueError(f"tier must be 1, 2 or 3, got {tier!r}")
@@ -251,7 +257,7 @@ def bound_stop(
 
 
 def answer_to_proposals(
-    answer: _Answer,
+    answer: Answer,
     tier: int,
     pair: str,
     authority: AuthoritySettings,

@@ -31,6 +31,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from trading_agent.safe_text import clean
+
 
 def _connect(path: str | Path) -> sqlite3.Connection:
     p = Path(path)
@@ -103,12 +105,15 @@ def latencies(con: sqlite3.Connection) -> list[dict[str, Any]]:
 
 
 def failures(con: sqlite3.Connection) -> list[dict[str, Any]]:
-    """Calls that gave no usable answer, by outcome."""
+    """Calls that gave no usable answer, by outcome (the example error made safe to show:
+    it may quote the provider or the model)."""
     rows = con.execute(
         "SELECT outcome, COUNT(*) AS n, MAX(error) AS example FROM calls"
         " WHERE outcome NOT IN ('ok','cache_hit') GROUP BY outcome ORDER BY n DESC"
     ).fetchall()
-    return [dict(r) for r in rows]
+    return [
+        {**dict(r), "example": None if r["example"] is None else clean(r["example"])} for r in rows
+    ]
 
 
 def shadow_comparison(con: sqlite3.Connection) -> dict[str, Any]:

@@ -233,14 +233,6 @@ class Settings(_Strict):
             "anomaly_range_expansion",
         ]
     )
-    #: Columns whose names start with one of these are pattern signals: a non-zero value on
-    #: the last closed candle is a confirmed pattern, its sign the direction (+1 bullish,
-    #: -1 bearish), as the ``patterns`` plugin writes them.
-    pattern_prefixes: list[str] = Field(default_factory=lambda: ["pattern_", "cdl_"])
-    #: ...except columns ending with one of these (the patterns plugin's price levels).
-    pattern_exclude_suffixes: list[str] = Field(
-        default_factory=lambda: ["_neckline", "_target", "_invalidation"]
-    )
     #: Background queue length; a full queue drops the new job (and says so in the journal).
     queue_size: int = Field(default=16, ge=1, le=1000)
 

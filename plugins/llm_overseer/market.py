@@ -1,0 +1,233 @@
+"""What the overseer knows about a pair at one moment: the latest closed row of its frame.
+
+The features are columns computed once per frame (:mod:`plugins.llm_overseer.features`), so
+per candle this module only finds the latest candle closed by ``now``
+(:func:`trading_agent.candles.closed_rows` is the one definition of "closed") and reads cells
+of it: the few the schedule, triggers and rules need (:class:`MarketNow`), and, for a model
+call only, everything a prompt carries (:class:`PairFeatures`). Columns of other plugins are
+read where present: the session plugin's governing session, the patterns plugin's signals.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from typing import Any, Protocol
+
+import numpy as np
+import pandas as pd
+
+from plugins.llm_overseer import columns as col
+from plugins.llm_overseer.features import trend, vol_regime
+from plugins.patterns.compute import LEVEL_SUFFIXES, pattern_column
+from plugins.patterns.settings import candlestick_column, talib_candlestick_names
+from plugins.session_manager.columns import SESSION_COLUMNS
+from trading_agent.candles import AnalyzedCandles, closed_rows, epoch_ns, ticks_of
+
+#: The session plugin's governing-session label (``asia``, ``europe``, ``us`` or ``off``).
+SESSION_COLUMN = SESSION_COLUMNS[0]
+
+
+class CandleInputs(Protocol):
+    """What the schedule, the triggers and the rules policy read about a pair."""
+
+    @property
+    def pair(self) -> str: ...
+
+    @property
+    def close(self) -> float: ...
+
+    @property
+    def flash_return(self) -> float: ...
+
+    @property
+    def vol_ratio(self) -> float: ...
+
+    @property
+    def vol_regime(self) -> str: ...
+
+    @property
+    def patterns(self) -> Mapping[str, int]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class PairFeatures:
+    """Everything a prompt carries about one pair (all known at the last close).
+
+    ``session`` is ``None`` when the frame has no session column.
+    """
+
+    pair: str
+    candle_time: datetime
+    close: float
+    n_candles: int
+    ret_1: float
+    ret_short: float
+    ret_long: float
+    flash_return: float
+    vol_recent: float
+    vol_baseline: float
+    vol_ratio: float
+    vol_regime: str
+    trend: str
+    ema_gap: float
+    range_position: float
+    drawdown_from_high: float
+    session: str | None
+    indicators: dict[str, float] = field(default_factory=dict)
+    patterns: dict[str, int] = field(default_factory=dict)
+
+
+class MarketNow:
+    """The per-candle values of one pair, and its row for anything more.
+
+    ``patterns`` is read from the row on first access only: the triggers and rules look at
+    it only while the pair has an open position.
+    """
+
+    __slots__ = (
+        "_columns",
+        "_patterns",
+        "close",
+        "flash_return",
+        "pair",
+        "row",
+        "vol_ratio",
+        "vol_regime",
+    )
+
+    def __init__(
+        self, pair: str, row: Mapping[str, Any], columns: pd.Index, high_vol_ratio: float
+    ) -> None:
+        self.pair = pair
+        self.row = row
+        self._columns = columns
+        self.close = float(row["close"])
+        self.flash_return = float(row[col.FLASH_RETURN])
+        self.vol_ratio = float(row[col.VOL_RATIO])
+        self.vol_regime = vol_regime(self.vol_ratio, high_vol_ratio)
+        self._patterns: dict[str, int] | None = None
+
+    @property
+    def patterns(self) -> dict[str, int]:
+        """Direction (+1/-1) of every pattern signal on the candle."""
+        if self._patterns is None:  # idempotent: both threads may read it
+            self._patterns = pattern_signals(self.row, self._columns)
+        return self._patterns
+
+    def __repr__(self) -> str:
+        return (
+            f"MarketNow(pair={self.pair!r}, close={self.close!r}, "
+            f"flash_return={self.flash_return!r}, vol_ratio={self.vol_ratio!r})"
+        )
+
+
+def closed_candles(
+    candles: AnalyzedCandles, now: datetime, timeframe: timedelta
+) -> AnalyzedCandles:
+    """``candles`` bounded at those closed by ``now``.
+
+    Usually all of them (one date read); a frame that also holds the candle still open
+    (Freqtrade's backtest slices may) is searched.
+    """
+    last = candles.last()
+    if not last or closed_rows(np.array([epoch_ns(last["date"])]), now, timeframe):
+        return candles
+    known = closed_rows(ticks_of(candles.frame()["date"]), now, timeframe)
+    return AnalyzedCandles(candles.source_frame(), known)
+
+
+def market_now(pair: str, candles: AnalyzedCandles, high_vol_ratio: float) -> MarketNow | None:
+    """The per-candle values of the last row of ``candles``; ``None`` while they are unknown
+    (no rows, or too few candles for the features)."""
+    row = candles.last()
+    if not row or not math.isfinite(float(row[col.VOL_RATIO])):
+        return None
+    return MarketNow(pair, row, candles.columns, high_vol_ratio)
+
+
+def pair_features(market: MarketNow, indicator_columns: Sequence[str]) -> PairFeatures:
+    """Everything a prompt carries about the pair, from the same row as ``market``."""
+    row = market.row
+    date = pd.Timestamp(row["date"])
+    session = row.get(SESSION_COLUMN)
+    return PairFeatures(
+        pair=market.pair,
+        candle_time=(date if date.tzinfo else date.tz_localize(UTC)).to_pydatetime(),
+        close=market.close,
+        n_candles=int(row[col.CANDLES]),
+        ret_1=float(row[col.RET_1]),
+        ret_short=float(row[col.RET_SHORT]),
+        ret_long=float(row[col.RET_LONG]),
+        flash_return=market.flash_return,
+        vol_recent=float(row[col.VOL_RECENT]),
+        vol_baseline=float(row[col.VOL_BASELINE]),
+        vol_ratio=market.vol_ratio,
+        vol_regime=market.vol_regime,
+        trend=trend(float(row[col.EMA_GAP]), float(row[col.EMA_SLOPE])),
+        ema_gap=float(row[col.EMA_GAP]),
+        range_position=float(row[col.RANGE_POSITION]),
+        drawdown_from_high=float(row[col.FROM_HIGH]),
+        session=session if isinstance(session, str) else None,
+        indicators={
+            name: value
+            for name in indicator_columns
+            if name in row and (value := _number(row[name])) is not None
+        },
+        patterns=market.patterns,
+    )
+
+
+def pattern_signals(row: Mapping[str, Any], columns: pd.Index) -> dict[str, int]:
+    """Direction (+1/-1) of every non-zero pattern signal of ``row`` (of a frame with
+    ``columns``), in frame order."""
+    out: dict[str, int] = {}
+    for name in signal_columns(columns):
+        value = _number(row[name])
+        if value:
+            out[name] = 1 if value > 0 else -1
+    return out
+
+
+#: The signal columns of the last column sets seen (a backtest reads one set all run).
+_SIGNALS: dict[int, tuple[pd.Index, tuple[str, ...]]] = {}
+
+
+def signal_columns(columns: pd.Index) -> tuple[str, ...]:
+    """Which of ``columns`` are pattern signals, by the ``patterns`` plugin's naming.
+
+    Chart-pattern signals (``pattern_column(name)``, not their price levels) and TA-Lib
+    candlestick columns: the overseer's only use of that naming.
+    """
+    known = _SIGNALS.get(id(columns))
+    if known is not None and known[0] is columns:
+        return known[1]
+    chart = pattern_column("")
+    levels = tuple(f"_{suffix}" for suffix in LEVEL_SUFFIXES)
+    candles = _candlestick_columns()
+    names = tuple(
+        n
+        for n in columns.tolist()
+        if isinstance(n, str) and ((n.startswith(chart) and not n.endswith(levels)) or n in candles)
+    )
+    if len(_SIGNALS) >= 16:
+        _SIGNALS.clear()
+    _SIGNALS[id(columns)] = (columns, names)
+    return names
+
+
+@lru_cache(maxsize=1)
+def _candlestick_columns() -> frozenset[str]:
+    return frozenset(candlestick_column(name) for name in talib_candlestick_names())
+
+
+def _number(value: object) -> float | None:
+    """``value`` as a finite float, or ``None``."""
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
