@@ -64,7 +64,7 @@ import talib
 
 from plugins.llm_overseer import columns as col
 from plugins.llm_overseer.features import EMA_SPAN, SHORT_WINDOW, VOL_WINDOW, market_columns
-from plugins.llm_overseer.market import closed_candles, market_now
+from plugins.llm_overseer.market import latest_closed, market_now
 from plugins.llm_overseer.overseer import Overseer
 from plugins.llm_overseer.plugin import OverseerPlugin
 from plugins.llm_overseer.prompts import system_prompt
@@ -73,6 +73,7 @@ from plugins.session_manager.plugin import SessionPlugin
 from tests import golden as golden_records
 from tests.conftest import load_candles
 from trading_agent import AnalyzedCandles, TradeSnapshot
+from trading_agent.candles import ticks_of
 
 PAIRS = {"BTC/USDC": "BTC_USDT", "ETH/USDC": "ETH_USDT"}
 START = pd.Timestamp("2024-07-28 00:00", tz="UTC")
@@ -460,7 +461,7 @@ def test_frames_without_the_columns_are_named_once_and_skipped(btc, caplog) -> N
     for k in range(3):
         ov.on_loop(now + k * STEP, {"BTC/USDC": btc.iloc[:1500]}, [])
     assert ov.risk("BTC/USDC", now) is None
-    warnings = [r for r in caplog.records if "lack the overseer's columns" in r.getMessage()]
+    warnings = [r for r in caplog.records if "lack the column" in r.getMessage()]
     assert len(warnings) == 1 and "BTC/USDC" in warnings[0].getMessage()
 
 
@@ -475,7 +476,8 @@ def test_the_latest_closed_candle_in_any_date_unit(frames, unit, tz) -> None:
     candles = AnalyzedCandles(frame)
 
     def close_at(when: datetime) -> float | None:
-        market = market_now("BTC/USDC", closed_candles(candles, when, STEP), 1.8)
+        _, row = latest_closed(candles, ticks_of(frame["date"]), when, STEP)
+        market = market_now("BTC/USDC", row, frame.columns, 1.8)
         return None if market is None else market.close
 
     assert close_at(now + timedelta(minutes=4)) == frame["close"].iloc[-2]  # last still open

@@ -26,7 +26,7 @@ from plugins.llm_overseer.decisions import (
     parse_answer,
 )
 from plugins.llm_overseer.features import market_columns
-from plugins.llm_overseer.market import PairFeatures, closed_candles, market_now, pair_features
+from plugins.llm_overseer.market import PairFeatures, latest_closed, market_now, pair_features
 from plugins.llm_overseer.overseer import Overseer
 from plugins.llm_overseer.plugin import OverseerPlugin
 from plugins.llm_overseer.portfolio import TradeHistory
@@ -36,6 +36,7 @@ from plugins.llm_overseer.store import DecisionStore
 from plugins.llm_overseer.triggers import Scheduler
 from tests import golden
 from trading_agent import AnalyzedCandles, TradeSnapshot
+from trading_agent.candles import ticks_of
 
 T0 = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
 TF = timedelta(minutes=5)
@@ -50,8 +51,8 @@ def features_at(
 ) -> PairFeatures | None:
     """The overseer's view of ``df`` at ``now``: its columns, the latest closed row, read."""
     frame = pd.concat([df, market_columns(df)], axis=1)
-    known = closed_candles(AnalyzedCandles(frame), now, TF)
-    market = market_now("BTC/USDC", known, Settings().escalation.high_vol_ratio)
+    _, row = latest_closed(AnalyzedCandles(frame), ticks_of(frame["date"]), now, TF)
+    market = market_now("BTC/USDC", row, frame.columns, Settings().escalation.high_vol_ratio)
     return None if market is None else pair_features(market, indicator_columns)
 
 
@@ -450,7 +451,7 @@ def test_prompts_are_compact_versioned_and_anonymised(btc_5m) -> None:
         assert "2024" not in text and close not in text  # no dates, no price levels
     assert json.loads(user_anon)["market"]["ind"]["atr"] == pytest.approx(350.0 / f.close, 1e-3)
     assert "session" not in json.loads(user_anon)["market"]
-    assert plain.chars < 2000  # compact
+    assert sum(len(m["content"]) for m in plain.messages) < 2000  # compact
     # same closed candles -> byte-identical prompt (the cache relies on it)
     again = build_prompt(1, f, pf, {"stake_multiplier": 1.0}, s.authority)
     assert again.digest == plain.digest

@@ -1,20 +1,17 @@
 """One model call of one job: cache, budget, attempts with retries, usage, the answer.
 
-Runs on the overseer's worker thread. :meth:`ModelCaller.call` either returns the bounded
-proposals of a valid answer (:class:`Answered`) or says why there is none (:class:`Failed`;
-the overseer then applies the rules policy). Each attempt is one journal row, and each that
-reached the model one spend-ledger row. An attempt:
+Runs on the worker thread. :meth:`ModelCaller.call` returns a valid answer's bounded proposals
+(:class:`Answered`) or why there are none (:class:`Failed`: the overseer then applies the rules
+policy). Each attempt is one journal row, and one spend-ledger row once it reached the model:
 
-1. **budget**: the day's spend plus this call's estimate (prompt characters / 4 plus the
-   tier's ``max_tokens``) must fit in the daily budget, else models are done for the day;
-2. **request**: HTTP 429 and 5xx are retried ``http_retries`` times (a ``Retry-After`` is
-   honoured up to ``max_retry_after_s``); a timeout, a refused or failed connection or any
-   other error falls back at once;
-3. **usage**: the reply's token counts, estimated when missing or not counts (prompt estimate
-   and answer characters / 4) and capped when more than the request could have used (its
-   UTF-8 bytes, since a token covers at least one, and the tier's ``max_tokens``); the
-   journal row's ``error`` says which;
-4. **answer**: a 200 that is not a chat completion and an invalid answer take the same path,
+1. budget: the day's spend plus this call's estimate (prompt characters / 4 + the tier's
+   ``max_tokens``) must fit, else models are done for the day;
+2. request: HTTP 429 and 5xx are retried ``http_retries`` times (``Retry-After`` honoured up
+   to ``max_retry_after_s``); any other error falls back at once;
+3. usage: as reported; estimated (prompt and answer characters / 4) when missing or not
+   counts; capped at what the request could use (its UTF-8 bytes, as a token covers at least
+   one, and ``max_tokens``) when more; the journal row's ``error`` says which;
+4. answer: a 200 that is not a chat completion takes the path of an invalid answer:
    ``invalid_output_retries`` re-asks (an invalid answer with its validation error), then the
    fallback.
 """
@@ -201,7 +198,7 @@ class ModelCaller:
         return fields, note
 
     def _price(self, tier: TierSettings) -> PriceSettings:
-        price = self.settings.prices.get(tier.model)
+        price = self.settings.price_for(tier.model)
         assert price is not None  # guaranteed by Settings validation
         return price
 

@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -25,32 +25,10 @@ from plugins.llm_overseer.features import trend, vol_regime
 from plugins.patterns.compute import LEVEL_SUFFIXES, pattern_column
 from plugins.patterns.settings import candlestick_column, talib_candlestick_names
 from plugins.session_manager.columns import SESSION_COLUMNS
-from trading_agent.candles import AnalyzedCandles, closed_rows, epoch_ns, ticks_of
+from trading_agent.candles import AnalyzedCandles, closed_rows
 
 #: The session plugin's governing-session label (``asia``, ``europe``, ``us`` or ``off``).
 SESSION_COLUMN = SESSION_COLUMNS[0]
-
-
-class CandleInputs(Protocol):
-    """What the schedule, the triggers and the rules policy read about a pair."""
-
-    @property
-    def pair(self) -> str: ...
-
-    @property
-    def close(self) -> float: ...
-
-    @property
-    def flash_return(self) -> float: ...
-
-    @property
-    def vol_ratio(self) -> float: ...
-
-    @property
-    def vol_regime(self) -> str: ...
-
-    @property
-    def patterns(self) -> Mapping[str, int]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,15 +78,20 @@ class MarketNow:
     )
 
     def __init__(
-        self, pair: str, row: Mapping[str, Any], columns: pd.Index, high_vol_ratio: float
+        self,
+        pair: str,
+        row: Mapping[str, Any],
+        columns: pd.Index,
+        vol_ratio: float,
+        high_vol_ratio: float,
     ) -> None:
         self.pair = pair
         self.row = row
         self._columns = columns
         self.close = float(row["close"])
         self.flash_return = float(row[col.FLASH_RETURN])
-        self.vol_ratio = float(row[col.VOL_RATIO])
-        self.vol_regime = vol_regime(self.vol_ratio, high_vol_ratio)
+        self.vol_ratio = vol_ratio
+        self.vol_regime = vol_regime(vol_ratio, high_vol_ratio)
         self._patterns: dict[str, int] | None = None
 
     @property
@@ -125,28 +108,36 @@ class MarketNow:
         )
 
 
-def closed_candles(
-    candles: AnalyzedCandles, now: datetime, timeframe: timedelta
-) -> AnalyzedCandles:
-    """``candles`` bounded at those closed by ``now``.
+#: What the schedule, the triggers and the rules policy read about a pair.
+CandleInputs = MarketNow | PairFeatures
 
-    Usually all of them (one date read); a frame that also holds the candle still open
-    (Freqtrade's backtest slices may) is searched.
+
+def latest_closed(
+    candles: AnalyzedCandles, open_times: np.ndarray, now: datetime, timeframe: timedelta
+) -> tuple[int, Mapping[str, Any]]:
+    """How many of ``candles`` had closed by ``now``, and the latest of them (a row view).
+
+    ``open_times`` are the frame's ``date`` column as epoch nanoseconds
+    (:func:`trading_agent.candles.ticks_of`). Usually every known candle has closed; a frame
+    that also holds the candle still open (Freqtrade's backtest slices may) is read a row
+    earlier.
     """
-    last = candles.last()
-    if not last or closed_rows(np.array([epoch_ns(last["date"])]), now, timeframe):
-        return candles
-    known = closed_rows(ticks_of(candles.frame()["date"]), now, timeframe)
-    return AnalyzedCandles(candles.source_frame(), known)
+    rows = closed_rows(open_times[: len(candles)], now, timeframe)
+    if rows == len(candles):
+        return rows, candles.last()
+    return rows, AnalyzedCandles(candles.source_frame(), rows).last()
 
 
-def market_now(pair: str, candles: AnalyzedCandles, high_vol_ratio: float) -> MarketNow | None:
-    """The per-candle values of the last row of ``candles``; ``None`` while they are unknown
-    (no rows, or too few candles for the features)."""
-    row = candles.last()
-    if not row or not math.isfinite(float(row[col.VOL_RATIO])):
+def market_now(
+    pair: str, row: Mapping[str, Any], columns: pd.Index, high_vol_ratio: float
+) -> MarketNow | None:
+    """The per-candle values of ``row`` (of a frame with ``columns``); ``None`` while they
+    are unknown (no row, or too few candles for the features). A ``KeyError`` names a
+    missing overseer column."""
+    if not row:
         return None
-    return MarketNow(pair, row, candles.columns, high_vol_ratio)
+    ratio = float(row[col.VOL_RATIO])
+    return MarketNow(pair, row, columns, ratio, high_vol_ratio) if math.isfinite(ratio) else None
 
 
 def pair_features(market: MarketNow, indicator_columns: Sequence[str]) -> PairFeatures:

@@ -25,10 +25,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from freqtrade.exchange import timeframe_to_seconds
 
-from plugins.llm_overseer import columns as col
 from plugins.llm_overseer.calls import Answered, CallRequest, Failed, ModelCaller
 from plugins.llm_overseer.client import ModelClient
 from plugins.llm_overseer.decisions import Proposal, bound_proposal
@@ -37,7 +37,7 @@ from plugins.llm_overseer.ledger import SpendLedger, day_of
 from plugins.llm_overseer.market import (
     MarketNow,
     PairFeatures,
-    closed_candles,
+    latest_closed,
     market_now,
     pair_features,
 )
@@ -49,7 +49,7 @@ from plugins.llm_overseer.store import DecisionStore, Effective
 from plugins.llm_overseer.triggers import DueCall, Scheduler
 from plugins.llm_overseer.worker import Worker
 from trading_agent import LIVE_RUNMODES, EntryVerdict, RiskAdvice, TradeSnapshot
-from trading_agent.candles import AnalyzedCandles, as_candles
+from trading_agent.candles import AnalyzedCandles, as_candles, ticks_of
 from trading_agent.safe_text import clean
 
 logger = logging.getLogger(__name__)
@@ -103,6 +103,16 @@ class _Job:
     active: dict[str, Any]
     bot_ts: datetime
     wall_start: float
+
+
+@dataclass(slots=True)
+class _Seen:
+    """The last frame read for a pair: its open times, and the market of its closed rows."""
+
+    frame: pd.DataFrame
+    open_times: np.ndarray
+    rows: int = -1
+    market: MarketNow | None = None
 
 
 class ReplayFeed:
@@ -174,7 +184,7 @@ class Overseer:
         self._budget_day: str | None = None
         self._aliases: dict[str, str] = {}
         self._unusable: set[str] = set()  # pairs whose frames lack the overseer's columns
-        self._last_read: dict[str, tuple[pd.DataFrame, int, MarketNow | None]] = {}
+        self._seen: dict[str, _Seen] = {}  # per pair: the last frame read
         # Escalation requests from the worker, drained by the bot thread (deque is atomic).
         self._escalations: deque[tuple[str, str]] = deque()
         self._peaks: dict[int, float] = {}
@@ -287,7 +297,8 @@ class Overseer:
             self.scheduler.request_escalation(*self._escalations.popleft())
         markets: dict[str, MarketNow] = {}
         for pair, candles in analyzed.items():
-            self._aliases.setdefault(pair, f"asset_{len(self._aliases) + 1}")
+            if pair not in self._aliases:
+                self._aliases[pair] = f"asset_{len(self._aliases) + 1}"
             market = self._market(pair, as_candles(candles), now)
             if market is not None:
                 markets[pair] = market
@@ -309,27 +320,36 @@ class Overseer:
     def _market(self, pair: str, candles: AnalyzedCandles, now: datetime) -> MarketNow | None:
         """The pair's per-candle values at ``now``, ``None`` while they are unknown.
 
-        Read again only for another frame or row (between candles live, the frame repeats).
+        A frame's open times are taken once (a backtest hands in one frame all run), and its
+        latest closed row is read again only when it moves (live, the frame repeats between
+        candles).
         """
         assert self.timeframe is not None  # required in the modes that read candles
-        known = closed_candles(candles, now, self.timeframe)
-        frame, rows = known.source_frame(), len(known)
-        last = self._last_read.get(pair)
-        if last is not None and last[0] is frame and last[1] == rows:
-            return last[2]
-        if rows and col.VOL_RATIO not in known.columns:
-            if pair not in self._unusable:
-                self._unusable.add(pair)
-                logger.warning(
-                    "llm_overseer: the candles of %s lack the overseer's columns (%s, ...): "
-                    "does the strategy join the plugins' add_indicators?",
-                    pair,
-                    col.VOL_RATIO,
-                )
-            return None
-        market = market_now(pair, known, self.settings.escalation.high_vol_ratio)
-        self._last_read[pair] = (frame, rows, market)
-        return market
+        frame = candles.source_frame()
+        seen = self._seen.get(pair)
+        if seen is None or seen.frame is not frame:
+            if "date" not in frame.columns:
+                return None if frame.empty else self._unusable_frame(pair, "date")
+            seen = self._seen[pair] = _Seen(frame, ticks_of(frame["date"]))
+        rows, row = latest_closed(candles, seen.open_times, now, self.timeframe)
+        if rows != seen.rows:
+            try:
+                ratio = self.settings.escalation.high_vol_ratio
+                seen.market = market_now(pair, row, frame.columns, ratio)
+            except KeyError as missing:
+                return self._unusable_frame(pair, str(missing))
+            seen.rows = rows
+        return seen.market
+
+    def _unusable_frame(self, pair: str, column: str) -> None:
+        if pair not in self._unusable:
+            self._unusable.add(pair)
+            logger.warning(
+                "llm_overseer: the candles of %s lack the column %s: does the strategy join "
+                "the plugins' add_indicators?",
+                pair,
+                column,
+            )
 
     def _budget_spent_today(self) -> bool:
         return self._budget_day is not None and self._budget_day == day_of(self.clock())

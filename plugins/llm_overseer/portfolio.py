@@ -10,16 +10,12 @@ from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING
 
 from trading_agent import TradeSnapshot
 
-
-class Priced(Protocol):
-    """Anything that knows a pair's last close."""
-
-    @property
-    def close(self) -> float: ...
+if TYPE_CHECKING:  # the market module reads rows; this one only needs their closes
+    from plugins.llm_overseer.market import CandleInputs
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +90,7 @@ class TradeHistory:
         self,
         now: datetime,
         open_trades: Sequence[TradeSnapshot],
-        prices: Mapping[str, Priced],
+        prices: Mapping[str, CandleInputs],
     ) -> PortfolioState:
         """Portfolio state at ``now`` (unrealised PnL from each pair's last close)."""
         positions = []

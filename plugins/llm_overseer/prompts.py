@@ -42,11 +42,6 @@ class Prompt:
     version: str
     digest: str
 
-    @property
-    def chars(self) -> int:
-        """Total characters of all messages (for the chars/4 token estimate)."""
-        return sum(len(m["content"]) for m in self.messages)
-
 
 def system_prompt(authority: AuthoritySettings) -> str:
     """The fixed system message: role, authority, output rules."""
