@@ -45,7 +45,8 @@
 3. Modelled daily cost. The overseer runs at default settings (tiers, schedule, triggers,
    prompts, cache) in ``llm`` mode over 3 real days of BTC and ETH 5m candles
    (2024-08-03 .. 2024-08-06, which includes the 5 August sell-off; each candle's frame of
-   400 rows analysed by the overseer's ``add_indicators``, as in dry-run) against the stub, which
+   400 rows with the session plugin's and the overseer's columns, computed per candle as in
+   dry-run) against the stub, which
    answers with a realistic neutral decision and reports ``usage`` as characters / 4 of the
    real request (messages and JSON schema) and answer -- an estimate, not a tokenizer. Cost =
    usage x the default price table (assumed OpenRouter prices, see docs/overseer.md).
@@ -277,6 +278,12 @@ def _with_overseer(df: pd.DataFrame, pair: str, overseer: OverseerPlugin | None)
         else overseer.add_indicators(dataframe=df, pair=pair, timeframe="5m", runmode="dry_run")
     )
     return df if extra is None else pd.concat([df, extra], axis=1)
+
+
+def _with_sessions(df: pd.DataFrame, pair: str) -> pd.DataFrame:
+    """``df`` joined with the session plugin's columns (prompts carry its session)."""
+    extra = _SESSIONS.add_indicators(dataframe=df, pair=pair, timeframe="5m", runmode="dry_run")
+    return pd.concat([df, extra], axis=1)
 
 
 def _strategy_work(
@@ -585,7 +592,7 @@ def bench_cost(data: dict[str, pd.DataFrame]) -> list[dict[str, Any]]:
         for k in range(days * 288):
             now = start + pd.Timedelta(minutes=5 * k)
             frames = {
-                pair: _with_overseer(df, pair, plugin)
+                pair: _with_overseer(_with_sessions(df, pair), pair, plugin)
                 for pair, df in _known_frames(data, now, 400).items()
             }
             plugin.bot_loop(current_time=now.to_pydatetime(), analyzed=frames, open_trades=[])

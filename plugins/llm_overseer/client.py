@@ -30,8 +30,8 @@ from plugins.llm_overseer.settings import TierSettings
 
 
 def _openai() -> ModuleType:
-    """The ``openai`` package, imported on first use (about half a second; only ``llm`` mode
-    needs it, so a backtest never pays for it)."""
+    """The ``openai`` package, imported on first use (only ``llm`` mode needs it, so a backtest
+    never pays for its import)."""
     import openai
 
     return openai

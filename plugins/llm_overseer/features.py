@@ -119,8 +119,9 @@ def _windowed_ema(
     ema = lfilter([alpha], [1.0, -keep], close, zi=[keep * close[0]])[0]
     seed_gap = ema[start] - close[start]
     before = np.maximum(rows - SHORT_WINDOW, start)
-    now = ema - keep ** (rows - start) * seed_gap
-    return now, ema[before] - keep ** (before - start) * seed_gap
+    decay = keep ** np.arange(rows[-1] - start[-1] + 1)  # keep ** (rows - start), tabled
+    now = ema - decay[rows - start] * seed_gap
+    return now, ema[before] - decay[before - start] * seed_gap
 
 
 def vol_regime(vol_ratio: float, high_vol_ratio: float) -> str:

@@ -11,7 +11,7 @@ read where present: the session plugin's governing session, the patterns plugin'
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -113,19 +113,55 @@ CandleInputs = MarketNow | PairFeatures
 
 
 def latest_closed(
-    candles: AnalyzedCandles, open_times: np.ndarray, now: datetime, timeframe: timedelta
+    candles: AnalyzedCandles,
+    open_times: np.ndarray,
+    now: datetime,
+    timeframe: timedelta,
+    read_once: bool = False,
 ) -> tuple[int, Mapping[str, Any]]:
     """How many of ``candles`` had closed by ``now``, and the latest of them (a row view).
 
     ``open_times`` are the frame's ``date`` column as epoch nanoseconds
     (:func:`trading_agent.candles.ticks_of`). Usually every known candle has closed; a frame
     that also holds the candle still open (Freqtrade's backtest slices may) is read a row
-    earlier.
+    earlier. ``read_once``: the frame will not be read at another row (live, every candle
+    brings a new frame), so its cells are read one by one (:class:`FrameRow`) instead of
+    through column readers kept for later rows.
     """
     rows = closed_rows(open_times[: len(candles)], now, timeframe)
+    if read_once:
+        return rows, FrameRow(candles.source_frame(), rows - 1) if rows else {}
     if rows == len(candles):
         return rows, candles.last()
     return rows, AnalyzedCandles(candles.source_frame(), rows).last()
+
+
+class FrameRow(Mapping[str, Any]):
+    """Row ``position`` of ``frame`` as a mapping of column name to value, a cell at a time
+    (``DataFrame.iat``): for a frame read at one row only, where building a column reader
+    per column (:meth:`AnalyzedCandles.last`) costs more than the cells."""
+
+    __slots__ = ("_frame", "_position")
+
+    def __init__(self, frame: pd.DataFrame, position: int) -> None:
+        self._frame = frame
+        self._position = position
+
+    def __getitem__(self, name: str) -> Any:
+        try:
+            column = self._frame.columns.get_loc(name)
+        except KeyError:
+            raise KeyError(name) from None
+        return self._frame.iat[self._position, column]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._frame.columns)
+
+    def __len__(self) -> int:
+        return len(self._frame.columns)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._frame.columns
 
 
 def market_now(
@@ -188,31 +224,31 @@ _SIGNALS: dict[int, tuple[pd.Index, tuple[str, ...]]] = {}
 
 
 def signal_columns(columns: pd.Index) -> tuple[str, ...]:
-    """Which of ``columns`` are pattern signals, by the ``patterns`` plugin's naming.
-
-    Chart-pattern signals (``pattern_column(name)``, not their price levels) and TA-Lib
-    candlestick columns: the overseer's only use of that naming.
-    """
+    """Which of ``columns`` are pattern signals (remembered per column set; live, every candle
+    brings a new frame with the same columns)."""
     known = _SIGNALS.get(id(columns))
     if known is not None and known[0] is columns:
         return known[1]
-    chart = pattern_column("")
-    levels = tuple(f"_{suffix}" for suffix in LEVEL_SUFFIXES)
-    candles = _candlestick_columns()
-    names = tuple(
-        n
-        for n in columns.tolist()
-        if isinstance(n, str) and ((n.startswith(chart) and not n.endswith(levels)) or n in candles)
-    )
+    names = pattern_signal_names(tuple(columns.tolist()))
     if len(_SIGNALS) >= 16:
         _SIGNALS.clear()
     _SIGNALS[id(columns)] = (columns, names)
     return names
 
 
-@lru_cache(maxsize=1)
-def _candlestick_columns() -> frozenset[str]:
-    return frozenset(candlestick_column(name) for name in talib_candlestick_names())
+@lru_cache(maxsize=16)
+def pattern_signal_names(names: tuple[str, ...]) -> tuple[str, ...]:
+    """The pattern signals among ``names``, by the ``patterns`` plugin's naming: chart-pattern
+    signals (``pattern_column(name)``, not their price levels) and TA-Lib candlestick columns.
+    The overseer's only use of that naming."""
+    chart = pattern_column("")
+    levels = tuple(f"_{suffix}" for suffix in LEVEL_SUFFIXES)
+    candles = {candlestick_column(name) for name in talib_candlestick_names()}
+    return tuple(
+        n
+        for n in names
+        if isinstance(n, str) and ((n.startswith(chart) and not n.endswith(levels)) or n in candles)
+    )
 
 
 def _number(value: object) -> float | None:

@@ -322,16 +322,17 @@ class Overseer:
 
         A frame's open times are taken once (a backtest hands in one frame all run), and its
         latest closed row is read again only when it moves (live, the frame repeats between
-        candles).
+        candles); a frame seen for the first time is read cell by cell.
         """
         assert self.timeframe is not None  # required in the modes that read candles
         frame = candles.source_frame()
         seen = self._seen.get(pair)
-        if seen is None or seen.frame is not frame:
+        new_frame = seen is None or seen.frame is not frame
+        if new_frame:
             if "date" not in frame.columns:
                 return None if frame.empty else self._unusable_frame(pair, "date")
             seen = self._seen[pair] = _Seen(frame, ticks_of(frame["date"]))
-        rows, row = latest_closed(candles, seen.open_times, now, self.timeframe)
+        rows, row = latest_closed(candles, seen.open_times, now, self.timeframe, new_frame)
         if rows != seen.rows:
             try:
                 ratio = self.settings.escalation.high_vol_ratio

@@ -1,7 +1,7 @@
 """The decision store: the latest bounded decision per pair (and for all pairs).
 
 Strategy callbacks read it; the background worker (or the rules policy) writes it. Reads and
-writes take a lock for microseconds only, so a reader never waits on a model.
+writes hold a lock only around dictionary reads and writes, so a reader never waits on a model.
 
 Rules of the store:
 
