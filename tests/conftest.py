@@ -50,6 +50,15 @@ def binance_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
+def binance_long_dir() -> Path:
+    """The folder of recorded Binance candles over several years (2017-2024, with holes)."""
+    path = shared_data_dir() / "binance-long"
+    if not path.is_dir():
+        pytest.skip(f"recorded data not found: {path}")
+    return path
+
+
+@pytest.fixture(scope="session")
 def orderbook_dir() -> Path:
     """The folder of recorded Binance order-book captures."""
     path = shared_data_dir() / "orderbook"

@@ -1,4 +1,4 @@
-"""Freqtrade's own ``lookahead-analysis`` on both strategies: no biased entry, exit or indicator.
+"""Freqtrade's own ``lookahead-analysis`` on every strategy: no biased entry, exit or indicator.
 
 For each of a handful of trades Freqtrade re-runs the backtest with the data cut at the
 trade's entry and exit, and compares signals and every indicator column with the full run.
@@ -18,11 +18,21 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.mark.parametrize(
-    ("strategy", "timerange"),
-    [("FlashStrategy", "20240205-20240212"), ("EnhancedFlashStrategy", "20240201-20240215")],
+    ("strategy", "timeframe", "timerange"),
+    [
+        ("FlashStrategy", "5m", "20240205-20240212"),
+        ("EnhancedFlashStrategy", "5m", "20240201-20240215"),
+        # 1h base, regime from 1d candles: from May 2024 the 120-day momentum is known
+        ("RegimeStrategy", "1h", "20240501-20240920"),
+    ],
 )
 def test_lookahead_analysis_finds_no_bias(
-    strategy: str, timerange: str, tmp_path: Path, binance_dir: Path, committed_strategies: Path
+    strategy: str,
+    timeframe: str,
+    timerange: str,
+    tmp_path: Path,
+    binance_dir: Path,
+    committed_strategies: Path,
 ) -> None:
     report = tmp_path / "lookahead.csv"
     with offline_venue(binance_dir) as url:
@@ -37,7 +47,7 @@ def test_lookahead_analysis_finds_no_bias(
                 "--strategy-path",
                 str(committed_strategies),
                 "--timeframe",
-                "5m",
+                timeframe,
                 "--timerange",
                 timerange,
                 "--minimum-trade-amount",

@@ -236,6 +236,11 @@ class FakeDataProvider:
 
 
 class FakeWallets:
+    """A dry-run wallet of 1000: what open trades paid is not free."""
+
+    def get_free(self, currency: str) -> float:
+        return 1000.0 - sum(t.stake_amount for t in LocalTrade.bt_trades_open)
+
     def get_total_stake_amount(self) -> float:
         return 1000.0
 

@@ -83,33 +83,43 @@ def recursive_table(output: str) -> tuple[list[str], dict[str, list[str]]]:
 
 
 @pytest.mark.parametrize(
-    ("strategy", "pair"),
-    [("FlashStrategy", "BTC/USDT"), ("EnhancedFlashStrategy", "ETH/USDT")],
+    ("strategy", "pair", "timeframe", "timerange", "data"),
+    [
+        ("FlashStrategy", "BTC/USDT", "5m", "20240301-20240314", "binance"),
+        ("EnhancedFlashStrategy", "ETH/USDT", "5m", "20240301-20240314", "binance"),
+        # 400 start-up candles of 1d reach back more than a year: the long history
+        ("RegimeStrategy", "ETH/USDT", "1h", "20220301-20220314", "binance-long"),
+    ],
 )
 def test_recursive_analysis_within_a_tenth_of_a_percent(
     strategy: str,
     pair: str,
+    timeframe: str,
+    timerange: str,
+    data: str,
     tmp_path: Path,
     binance_dir: Path,
+    request: pytest.FixtureRequest,
     committed_strategies: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("COLUMNS", "200")  # keep rich from truncating the table
-    with offline_venue(binance_dir) as url:
+    datadir = binance_dir if data == "binance" else request.getfixturevalue("binance_long_dir")
+    with offline_venue(datadir) as url:
         proc = run_freqtrade(
             [
                 "recursive-analysis",
                 *offline_configs(tmp_path, url),
                 "--datadir",
-                str(binance_dir),
+                str(datadir),
                 "--strategy",
                 strategy,
                 "--strategy-path",
                 str(committed_strategies),
                 "--timeframe",
-                "5m",
+                timeframe,
                 "--timerange",
-                "20240301-20240314",
+                timerange,
                 "--startup-candle",
                 "100",
                 "-p",

@@ -16,7 +16,7 @@ from freqtrade.persistence import LocalTrade, Trade
 from freqtrade.persistence.custom_data import CustomDataWrapper
 
 from trading_agent import EntryVerdict, Plugin, RiskAdvice, hookimpl
-from trading_agent.strategy.base import AgentStrategy, check_api_secrets
+from trading_agent.strategy.base import AgentStrategy, check_api_secrets, own_limits
 from trading_agent.strategy.risk import RiskLimits, clamp_stake, tighten_stop_rate
 
 NOW = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
@@ -58,8 +58,14 @@ class FakeDataProvider:
 
 
 class FakeWallets:
+    """A dry-run wallet of ``total`` stake currency: what open trades paid is not free."""
+
     def __init__(self, total: float) -> None:
         self.total = total
+
+    def get_free(self, currency: str) -> float:
+        closed = sum(t.close_profit_abs or 0.0 for t in LocalTrade.bt_trades)
+        return self.total + closed - sum(t.stake_amount for t in LocalTrade.bt_trades_open)
 
     def get_total_stake_amount(self) -> float:
         return self.total
@@ -248,16 +254,32 @@ def test_a_hostile_reason_gives_one_log_line_and_no_link(caplog) -> None:
     assert "(link removed)" in sent and r"\[click" in sent  # Markdown entity escaped
 
 
-def test_daily_loss_limit_blocks_new_entries() -> None:
-    strategy = make_strategy()
+@pytest.mark.parametrize(("loss", "allowed"), [(-60.0, False), (-10.0, True)])
+def test_daily_loss_limit_counts_what_closed_earlier_today(loss: float, allowed: bool) -> None:
+    """A trade closed two hours before the strategy's first look today lost 6 % (1 %) of the
+    day's starting equity of 1000: entries are blocked (allowed) at the 5 % limit."""
     loser = open_trade()
     loser.is_open = False
     loser.close_date = NOW - timedelta(hours=2)
-    loser.close_profit_abs = -60.0  # 6 % of the day's starting value of ~1060
+    loser.close_profit_abs = loss
     LocalTrade.close_bt_trade(loser)
+    assert entry(make_strategy()) is allowed
+
+
+def test_daily_loss_limit_is_on_equity_marked_to_market() -> None:
+    """An open position's unrealised loss since the day's first look counts: 500 of a 1000
+    account bought at 100 (planted), down to 88 (6 % of equity) blocks; the next day's start
+    resets the count."""
+    strategy = make_strategy(risk={"max_position_ratio": 0.5, "max_total_exposure_ratio": 1.0})
+    open_trade(stake_amount=500.0)
+    strategy.dp.candle = {"close": 100.0}
+    strategy.bot_loop_start(current_time=NOW)  # the day's first look: equity 1000
+    strategy.dp.candle = {"close": 88.0}
+    strategy.__dict__["_candles"] = {}
     assert entry(strategy) is False
-    loser.close_profit_abs = -10.0
-    assert entry(strategy) is True
+    tomorrow = NOW + timedelta(days=1)
+    strategy.bot_loop_start(current_time=tomorrow)
+    assert strategy.entry_allowed("BTC/USDT", "long", 88.0, 1.0, tomorrow) is True
 
 
 def freqtrade_adjusts_stop(strategy: AgentStrategy, trade: LocalTrade, rate: float) -> float:
@@ -346,3 +368,12 @@ def test_dry_run_start_checks_api_credentials_but_backtests_do_not() -> None:
     with pytest.raises(ValueError, match="PASSWORD"):
         MiniStrategy(config).bot_start()
     MiniStrategy({**config, "runmode": RunMode.BACKTEST}).bot_start()
+
+
+def test_a_strategy_may_lower_the_position_cap_but_never_raise_it() -> None:
+    limits = RiskLimits(max_position_ratio=0.5, max_total_exposure_ratio=1.0)
+    assert own_limits(limits, 0.1).max_position_ratio == 0.1
+    assert own_limits(limits, 0.9) is limits  # the config's cap stays the ceiling
+    assert own_limits(limits, None) is limits
+    with pytest.raises(ValueError, match="max_position_share must be in"):
+        own_limits(limits, float("nan"))

@@ -185,6 +185,38 @@ def parse_agent_config(config: Mapping[str, Any]) -> tuple[list[str], dict[str, 
     return list(enabled), dict(settings)
 
 
+def with_plugin_defaults(
+    config: Mapping[str, Any], defaults: Mapping[str, Mapping[str, Any]]
+) -> Mapping[str, Any]:
+    """``config`` with ``defaults`` (plugin name -> settings) beneath the settings it gives.
+
+    A strategy's defaults for plugins (see ``AgentStrategy.plugin_defaults``) fill in what the
+    config leaves out, key by key and at any depth; every value the config sets wins. The
+    config itself is not changed.
+    """
+    if not defaults:
+        return config
+    block = dict(config.get(CONFIG_KEY) or {})
+    given = block.get("plugins") or {}
+    if not isinstance(given, Mapping):
+        return config  # invalid: parse_agent_config names it
+    merged = {name: dict(value) for name, value in given.items() if isinstance(value, Mapping)}
+    for name, settings in defaults.items():
+        merged[name] = _merged(settings, given.get(name) or {})
+    block["plugins"] = {**given, **merged}
+    return {**config, CONFIG_KEY: block}
+
+
+def _merged(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in over.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = _merged(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
 class AgentPlugins:
     """The loaded, validated plugins and the combining rules strategies rely on."""
 

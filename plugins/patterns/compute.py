@@ -16,6 +16,7 @@ from plugins.patterns.anomalies import anomaly_columns
 from plugins.patterns.breakout import resolve
 from plugins.patterns.candlesticks import candlestick_columns
 from plugins.patterns.chart import PATTERN_RULES, PatternContext, tail_length
+from plugins.patterns.columns import level_column, pattern_column
 from plugins.patterns.settings import PatternSettings
 from plugins.patterns.swings import (
     Swings,
@@ -26,14 +27,6 @@ from plugins.patterns.swings import (
 )
 
 REQUIRED_COLUMNS = ("open", "high", "low", "close", "volume")
-
-#: Suffixes of the level columns of each chart pattern.
-LEVEL_SUFFIXES = ("neckline", "target", "invalidation")
-
-
-def pattern_column(name: str) -> str:
-    """Signal column of a chart pattern: ``pattern_<name>``."""
-    return f"pattern_{name}"
 
 
 def ohlcv_arrays(frame: pd.DataFrame) -> dict[str, np.ndarray]:
@@ -64,11 +57,10 @@ def chart_pattern_columns(
     out: dict[str, np.ndarray] = {}
     for name in chart.patterns:
         signals = resolve(data["close"], PATTERN_RULES[name](ctx))
-        col = pattern_column(name)
-        out[col] = signals.direction
-        out[f"{col}_neckline"] = signals.neckline
-        out[f"{col}_target"] = signals.target
-        out[f"{col}_invalidation"] = signals.invalidation
+        out[pattern_column(name)] = signals.direction
+        out[level_column(name, "neckline")] = signals.neckline
+        out[level_column(name, "target")] = signals.target
+        out[level_column(name, "invalidation")] = signals.invalidation
     return out
 
 

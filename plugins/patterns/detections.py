@@ -8,6 +8,7 @@ from datetime import datetime
 
 import pandas as pd
 
+from plugins.patterns.columns import level_column, pattern_column
 from plugins.patterns.settings import PATTERN_NAMES
 
 _DIRECTION_WORD = {1: "bullish", -1: "bearish"}
@@ -66,7 +67,7 @@ def detections_at(
     row = frame.iloc[position]
     found: list[Detection] = []
     for name in PATTERN_NAMES:
-        col = f"pattern_{name}"
+        col = pattern_column(name)
         if col not in frame.columns:
             continue
         value = row[col]
@@ -77,9 +78,9 @@ def detections_at(
                 pattern=name,
                 direction=1 if value > 0 else -1,
                 confirmed_at=when,
-                neckline=float(row[f"{col}_neckline"]),
-                target=float(row[f"{col}_target"]),
-                invalidation=float(row[f"{col}_invalidation"]),
+                neckline=float(row[level_column(name, "neckline")]),
+                target=float(row[level_column(name, "target")]),
+                invalidation=float(row[level_column(name, "invalidation")]),
                 pair=pair,
             )
         )

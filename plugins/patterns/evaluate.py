@@ -32,7 +32,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from plugins.patterns.compute import compute_pattern_columns, pattern_column
+from plugins.patterns.columns import (
+    level_column,
+    pattern_column,
+    pattern_name,
+    pattern_signal_columns,
+)
+from plugins.patterns.compute import compute_pattern_columns
 from plugins.patterns.settings import PatternSettings
 
 HIT, MISS, UNRESOLVED = "hit", "miss", "unresolved"
@@ -90,14 +96,11 @@ def detection_outcomes(candles: pd.DataFrame, columns: pd.DataFrame) -> pd.DataF
     low = candles["low"].to_numpy(dtype=np.float64)
     close = candles["close"].to_numpy(dtype=np.float64)
     rows = []
-    for col in columns.columns:
-        if not col.startswith("pattern_") or col.endswith(
-            ("_neckline", "_target", "_invalidation")
-        ):
-            continue
+    for col in pattern_signal_columns(columns.columns):
+        name = pattern_name(col)
         signal = columns[col].to_numpy()
-        target = columns[f"{col}_target"].to_numpy()
-        stop = columns[f"{col}_invalidation"].to_numpy()
+        target = columns[level_column(name, "target")].to_numpy()
+        stop = columns[level_column(name, "invalidation")].to_numpy()
         for t in np.flatnonzero(signal != 0):
             direction = int(signal[t])
             outcome, resolved_at = first_touch(high, low, int(t), direction, target[t], stop[t])
@@ -105,7 +108,7 @@ def detection_outcomes(candles: pd.DataFrame, columns: pd.DataFrame) -> pd.DataF
             risk = abs(close[t] - stop[t])
             rows.append(
                 {
-                    "pattern": col.removeprefix("pattern_"),
+                    "pattern": name,
                     "candle": int(t),
                     "direction": direction,
                     "close": close[t],

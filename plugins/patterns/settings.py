@@ -22,6 +22,8 @@ from typing import Literal
 import talib
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from plugins.patterns import columns
+
 #: Every chart pattern the plugin can detect, in output-column order. The column of
 #: pattern ``name`` is ``pattern_<name>``.
 PATTERN_NAMES: tuple[str, ...] = (
@@ -76,7 +78,7 @@ def normalise_candlestick_name(name: str) -> str:
 
 def candlestick_column(name: str) -> str:
     """Output column of a TA-Lib candlestick pattern: ``CDLENGULFING`` -> ``cdl_engulfing``."""
-    return "cdl_" + normalise_candlestick_name(name)[3:].lower()
+    return columns.candlestick_column(normalise_candlestick_name(name))
 
 
 class _Strict(BaseModel):

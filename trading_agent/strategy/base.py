@@ -16,9 +16,10 @@ import threading
 import time
 from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
+import pandas as pd
 from freqtrade.exchange import timeframe_to_seconds
 from freqtrade.persistence import Trade
 from freqtrade.strategy import IStrategy, stoploss_from_absolute
@@ -26,9 +27,10 @@ from pandas import DataFrame
 
 from trading_agent.candles import AnalyzedCandles, closed_rows, ticks_of
 from trading_agent.hookspecs import BACKTEST_RUNMODES, LIVE_RUNMODES
-from trading_agent.manager import AgentPlugins
+from trading_agent.manager import AgentPlugins, with_plugin_defaults
 from trading_agent.payloads import TradeSnapshot
 from trading_agent.safe_text import clean, markdown_escape
+from trading_agent.strategy.freshness import Change, FreshnessWatch
 from trading_agent.strategy.risk import (
     RiskLimits,
     atr_stop_rate,
@@ -41,6 +43,8 @@ from trading_agent.strategy.risk import (
 logger = logging.getLogger(__name__)
 
 #: JWT secrets that ship in Freqtrade's templates and schema: anyone could forge a login.
+#: Reason of the pair locks held while a pair's market data is stale.
+STALE_LOCK_REASON = "trading_agent: market data stale"
 #: Longest notification text (longer ones are cut, see :func:`trading_agent.safe_text.clean`).
 NOTIFY_LIMIT = 1000
 PUBLIC_JWT_SECRETS = frozenset(
@@ -70,6 +74,15 @@ def check_api_secrets(config: Mapping[str, Any]) -> None:
             + ", ".join(missing)
             + " (or disable api_server)"
         )
+
+
+def own_limits(limits: RiskLimits, max_position_share: float | None) -> RiskLimits:
+    """``limits`` with the position cap lowered to ``max_position_share`` (never raised)."""
+    if max_position_share is None or max_position_share >= limits.max_position_ratio:
+        return limits
+    if not (math.isfinite(max_position_share) and max_position_share > 0):
+        raise ValueError(f"max_position_share must be in (0, 1], got {max_position_share!r}")
+    return limits.model_copy(update={"max_position_ratio": float(max_position_share)})
 
 
 def stored_trades(**filters: Any) -> list[Any]:
@@ -143,11 +156,28 @@ class AgentStrategy(IStrategy):
     orderbook_depth = 50
     #: Smallest interval between two notifications with the same key.
     notify_interval = timedelta(minutes=5)
+    #: Defaults for plugin settings that suit this strategy (e.g. the overseer's drawdown
+    #: tiers for a strategy that holds most of the account); the config's values win. The
+    #: hard risk limits come from the config only.
+    plugin_defaults: ClassVar[dict[str, dict[str, Any]]] = {}
+    #: The largest share of account equity one position of this strategy may take, within
+    #: the config's ``max_position_ratio`` (``None``: the config's).
+    max_position_share: ClassVar[float | None] = None
 
     _agent: AgentPlugins | None = None
     _risk: RiskLimits | None = None
 
     # -- lifecycle -----------------------------------------------------------------------
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        """Refuse a dry-run or live start whose REST API login is unset, before anything runs.
+
+        Freqtrade builds the strategy before it starts its API server, so this check comes
+        before the server could answer a single request (see :func:`check_api_secrets`).
+        """
+        super().__init__(config)
+        if self.runmode in LIVE_RUNMODES:
+            check_api_secrets(self.config)
 
     def __getstate__(self) -> dict[str, Any]:
         """Drop the plugin manager (threads, clients) when hyperopt pickles the strategy."""
@@ -157,6 +187,7 @@ class AgentStrategy(IStrategy):
         state.pop("_notify_lock", None)
         state.pop("_candles", None)
         state.pop("_kept_frames", None)
+        state.pop("_freshness", None)
         return state
 
     @property
@@ -169,29 +200,25 @@ class AgentStrategy(IStrategy):
 
     @property
     def risk_limits(self) -> RiskLimits:
-        """The validated ``trading_agent.risk`` block."""
+        """The validated ``trading_agent.risk`` block, tightened to the strategy's own
+        ``max_position_share`` where it sets one (never widened)."""
         if self._risk is None:
-            self._risk = load_risk_limits(self.config)
+            self._risk = own_limits(load_risk_limits(self.config), self.max_position_share)
         return self._risk
 
     @property
     def agent(self) -> AgentPlugins:
         """The loaded plugins; built and started on first use (e.g. in a hyperopt worker)."""
         if self._agent is None:
-            agent = AgentPlugins.from_config(self.config)
-            self._risk = load_risk_limits(self.config)
-            agent.bot_start(self.config, self.runmode, self.notify)
+            config = with_plugin_defaults(self.config, self.plugin_defaults)
+            agent = AgentPlugins.from_config(config)
+            self._risk = own_limits(load_risk_limits(self.config), self.max_position_share)
+            agent.bot_start(config, self.runmode, self.notify)
             self._agent = agent
         return self._agent
 
     def bot_start(self, **kwargs: Any) -> None:
-        """Validate plugin settings and start every plugin; a bad config stops the bot.
-
-        In dry-run and live the REST API's credentials must be set (see
-        :func:`check_api_secrets`).
-        """
-        if self.runmode in LIVE_RUNMODES:
-            check_api_secrets(self.config)
+        """Validate plugin settings and start every plugin; a bad config stops the bot."""
         _ = self.agent
         self.stoploss = max(self.stoploss, self.risk_limits.stoploss)
         logger.info("Trading-Agent plugins: %s", ", ".join(self.agent.names) or "none")
@@ -302,13 +329,66 @@ class AgentStrategy(IStrategy):
         return view
 
     def _live_orderbook(self, pair: str) -> Mapping[str, Any] | None:
+        return self.live_book(pair, self.orderbook_depth)
+
+    def live_book(self, pair: str, depth: int) -> Mapping[str, Any] | None:
+        """The pair's live order book in dry-run and live (``None`` elsewhere or on failure).
+
+        Never outside Freqtrade's trade modes: in backtests ``dp.orderbook`` would fetch
+        today's book (lookahead). Every fetched book is shown to the freshness watch.
+        """
         if self.runmode not in LIVE_RUNMODES:
-            return None  # in backtests Freqtrade would fetch today's book: lookahead
-        try:
-            return self.dp.orderbook(pair, self.orderbook_depth)
-        except Exception as exc:
-            logger.warning("order book for %s unavailable: %s", pair, exc)
             return None
+        try:
+            book = self.dp.orderbook(pair, depth)
+        except Exception as exc:
+            logger.warning("order book for %s unavailable: %s", pair, clean(exc))
+            return None
+        self._report(self.freshness.see_book(pair, book))
+        return book
+
+    @property
+    def freshness(self) -> FreshnessWatch:
+        """Per-pair freshness of candles and books (live and dry-run)."""
+        watch = self.__dict__.get("_freshness")
+        if watch is None:
+            limits = self.risk_limits
+            watch = FreshnessWatch(limits.stale_candle_timeframes, limits.frozen_book_fetches)
+            self.__dict__["_freshness"] = watch
+        return watch
+
+    def _watch_candles(self, current_time: datetime) -> None:
+        """Show each pair's last closed candle to the freshness watch (live and dry-run)."""
+        timeframe = timedelta(seconds=timeframe_to_seconds(self.timeframe))
+        for pair in self._whitelist():
+            frame, _ = self.dp.get_analyzed_dataframe(pair, self.timeframe)
+            last = None
+            if len(frame) and "date" in frame.columns:
+                last = pd.Timestamp(frame["date"].iloc[-1]).to_pydatetime()
+            self._report(self.freshness.see_candles(pair, last, timeframe, current_time))
+
+    def _report(self, change: Change | None) -> None:
+        """Warn and notify once when a pair's data turns stale, and when it moves again;
+        while stale the pair is locked (visible in FreqUI's and Telegram's lock lists)."""
+        if change is None:
+            return
+        if change.stale:
+            logger.warning("%s: market data stale (%s); no new risk", change.pair, change.reason)
+            self.notify(
+                f"{change.pair}: market data stale ({change.reason}); no new risk until it moves",
+                key=f"data:{change.pair}:stale",
+            )
+        else:
+            logger.info("%s: %s", change.pair, change.reason)
+            self.unlock_reason(STALE_LOCK_REASON)
+            self.notify(f"{change.pair}: {change.reason}", key=f"data:{change.pair}:fresh")
+
+    def _lock_stale_pairs(self, current_time: datetime) -> None:
+        """Keep each pair with stale data locked for the next candle (renewed every loop)."""
+        until = current_time + timedelta(seconds=timeframe_to_seconds(self.timeframe))
+        for pair in self._whitelist():
+            if self.freshness.problems(pair):
+                self.lock_pair(pair, until, reason=STALE_LOCK_REASON)
 
     def _whitelist(self) -> list[str]:
         try:
@@ -316,27 +396,114 @@ class AgentStrategy(IStrategy):
         except Exception:
             return list(self.config.get("exchange", {}).get("pair_whitelist", []))
 
-    def _account_value(self) -> float:
-        return float(self.wallets.get_total_stake_amount()) if self.wallets else 0.0
+    def last_close(self, pair: str, current_time: datetime | None) -> float | None:
+        """The close of the pair's last analysed candle known at ``current_time``."""
+        value = finite_or(self.last_candle(pair, current_time).get("close"), default=math.nan)
+        return value if value > 0 else None
+
+    def account_equity(
+        self, current_time: datetime | None, rates: Mapping[str, float] | None = None
+    ) -> tuple[float, dict[str, float]]:
+        """Account equity marked to market, and the value of each pair's open position.
+
+        Equity is the free stake currency plus every open position at its current rate:
+        ``rates`` where given (the callback's own ``current_rate``), else the pair's last
+        closed candle, else the trade's open rate. Risk caps and the daily loss limit are
+        shares of this equity, not of stakes paid.
+        """
+        rates = rates or {}
+        values: dict[str, float] = {}
+        for trade in stored_trades(is_open=True):
+            rate = rates.get(trade.pair) or self.last_close(trade.pair, current_time)
+            value = float(trade.amount) * float(rate or trade.open_rate)
+            values[trade.pair] = values.get(trade.pair, 0.0) + value
+        free = float(self.wallets.get_free(self.config["stake_currency"])) if self.wallets else 0.0
+        return free + sum(values.values()), values
+
+    def _day_start_equity(self, current_time: datetime) -> float:
+        """Equity at the start of the current UTC day, as first seen that day.
+
+        At the first look of a day it is today's equity less what trades closed earlier
+        today made (a bot restarted at noon still counts the morning's realised losses);
+        it is then kept until the day changes.
+        """
+        day = current_time.date()
+        kept = self.__dict__.get("_day_start")
+        if kept is None or kept[0] != day:
+            day_start = current_time.replace(hour=0, minute=0, second=0, microsecond=0)
+            closed_today = stored_trades(is_open=False, close_date=day_start)
+            realised = sum(float(t.close_profit_abs or 0.0) for t in closed_today)
+            kept = (day, self.account_equity(current_time)[0] - realised)
+            self.__dict__["_day_start"] = kept
+        return kept[1]
 
     def _daily_loss_exceeded(self, current_time: datetime) -> bool:
-        day_start = current_time.replace(hour=0, minute=0, second=0, microsecond=0)
-        closed_today = stored_trades(is_open=False, close_date=day_start)
-        today = sum(float(t.close_profit_abs or 0.0) for t in closed_today)
-        value = self._account_value()
-        return daily_loss_exceeded(today, value - today, self.risk_limits)
+        start = self._day_start_equity(current_time)
+        equity, _ = self.account_equity(current_time)
+        return daily_loss_exceeded(equity - start, start, self.risk_limits)
 
     # -- Freqtrade callbacks ----------------------------------------------------------------
 
     def bot_loop_start(self, current_time: datetime, **kwargs: Any) -> None:
-        """Hand the latest analysed candles and open trades to the plugins' ``bot_loop``."""
+        """Hand the latest analysed candles and open trades to the plugins' ``bot_loop``;
+        in dry-run and live first check that every pair's candles are fresh."""
         self.__dict__["_candles"] = {}
+        self._day_start_equity(current_time)
+        if self.runmode in LIVE_RUNMODES:
+            try:
+                self._watch_candles(current_time)
+                self._lock_stale_pairs(current_time)
+            except Exception:
+                logger.exception("freshness check failed")
         agent = self.agent
         if not agent.implements("bot_loop"):
             return
         analyzed = {pair: self.analyzed_candles(pair, current_time) for pair in self._whitelist()}
         open_trades = [trade_snapshot(t) for t in stored_trades(is_open=True)]
         agent.bot_loop(current_time, analyzed, open_trades)
+
+    def entry_vetoes(
+        self, pair: str, side: str, rate: float, amount: float, current_time: datetime
+    ) -> tuple[list[tuple[str, str]], str]:
+        """Every veto of a proposed entry or addition (plugins, the live order-book check,
+        the daily loss limit) and the approvals' summary. Raises if the check itself fails."""
+        decision = self.agent.approve_entry(
+            pair=pair,
+            side=side,
+            rate=rate,
+            amount=amount,
+            current_time=current_time,
+            candle=self.last_candle(pair, current_time),
+            orderbook=self._live_orderbook(pair),
+            runmode=self.runmode,
+        )
+        vetoes = list(decision.vetoes)
+        if self.runmode in LIVE_RUNMODES:
+            vetoes.extend(("data", problem) for problem in self.freshness.problems(pair))
+        if self._daily_loss_exceeded(current_time):
+            limit = self.risk_limits.daily_drawdown_limit
+            vetoes.append(("risk", f"daily loss limit {limit:.1%} of equity reached"))
+        return vetoes, decision.reason
+
+    def entry_allowed(
+        self, pair: str, side: str, rate: float, amount: float, current_time: datetime
+    ) -> bool:
+        """Run :meth:`entry_vetoes` and report the outcome; fails closed on any error."""
+        try:
+            vetoes, approvals = self.entry_vetoes(pair, side, rate, amount, current_time)
+        except Exception as exc:
+            logger.exception("entry check for %s failed; entry vetoed", pair)
+            self.notify(f"Entry {pair} vetoed: entry check failed ({exc})", key=f"veto:{pair}")
+            return False
+        if vetoes:
+            reason = "; ".join(f"{name}: {why}" for name, why in vetoes)
+            logger.info("entry %s %s at %s vetoed: %s", side, pair, rate, reason)
+            self.notify(f"Entry {pair} vetoed: {reason}", key=f"veto:{pair}")
+            return False
+        logger.info(
+            "entry %s %s at %s approved: %s", side, pair, rate, approvals or "no plugin objected"
+        )
+        return True
 
     def confirm_trade_entry(
         self,
@@ -351,42 +518,7 @@ class AgentStrategy(IStrategy):
         **kwargs: Any,
     ) -> bool:
         """Plugin vetoes, the live order-book check and the daily loss limit; fails closed."""
-        try:
-            decision = self.agent.approve_entry(
-                pair=pair,
-                side=side,
-                rate=rate,
-                amount=amount,
-                current_time=current_time,
-                candle=self.last_candle(pair, current_time),
-                orderbook=self._live_orderbook(pair),
-                runmode=self.runmode,
-            )
-            vetoes = list(decision.vetoes)
-            if self._daily_loss_exceeded(current_time):
-                vetoes.append(
-                    (
-                        "risk",
-                        f"daily loss limit {self.risk_limits.daily_drawdown_limit:.1%} reached",
-                    )
-                )
-        except Exception as exc:
-            logger.exception("entry check for %s failed; entry vetoed", pair)
-            self.notify(f"Entry {pair} vetoed: entry check failed ({exc})", key=f"veto:{pair}")
-            return False
-        if vetoes:
-            reason = "; ".join(f"{name}: {why}" for name, why in vetoes)
-            logger.info("entry %s %s at %s vetoed: %s", side, pair, rate, reason)
-            self.notify(f"Entry {pair} vetoed: {reason}", key=f"veto:{pair}")
-            return False
-        logger.info(
-            "entry %s %s at %s approved: %s",
-            side,
-            pair,
-            rate,
-            decision.reason or "no plugin objected",
-        )
-        return True
+        return self.entry_allowed(pair, side, rate, amount, current_time)
 
     def custom_stake_amount(
         self,
@@ -407,8 +539,8 @@ class AgentStrategy(IStrategy):
         """
         try:
             candle = self.last_candle(pair, current_time)
-            strength = _finite(candle.get("signal_strength"), default=1.0)
-            session_factor = _finite(candle.get("session_position_size_factor"), default=1.0)
+            strength = finite_or(candle.get("signal_strength"), default=1.0)
+            session_factor = finite_or(candle.get("session_position_size_factor"), default=1.0)
             risk = self.agent.risk_advice(
                 pair=pair,
                 side=side,
@@ -418,12 +550,12 @@ class AgentStrategy(IStrategy):
                 trade=None,
             )
             multiplier = max(0.0, min(strength, 1.0)) * session_factor * risk.stake_multiplier
-            exposure = sum(float(t.stake_amount) for t in stored_trades(is_open=True))
+            equity, values = self.account_equity(current_time, {pair: current_rate})
             stake = clamp_stake(
                 proposed_stake,
                 multiplier,
-                self._account_value(),
-                exposure,
+                equity,
+                sum(values.values()),
                 self.risk_limits,
                 min_stake,
                 max_stake,
@@ -459,7 +591,7 @@ class AgentStrategy(IStrategy):
             limits = self.risk_limits
             atr_stop = atr_stop_rate(
                 current_rate,
-                _finite(candle.get("atr"), default=math.nan),
+                finite_or(candle.get("atr"), default=math.nan),
                 limits.atr_stop_multiplier,
             )
             risk = self.agent.risk_advice(
@@ -538,7 +670,8 @@ class _KeptFrame:
         self.readers: dict[str, Any] = {}  # column readers shared by every bound
 
 
-def _finite(value: Any, default: float) -> float:
+def finite_or(value: Any, default: float) -> float:
+    """``value`` as a finite float, or ``default`` for anything else (None, NaN, text)."""
     try:
         number = float(value)
     except (TypeError, ValueError):

@@ -1,13 +1,16 @@
 """What FlashStrategy and EnhancedFlashStrategy share on top of :class:`AgentStrategy`.
 
-The live order-book imbalance on the latest candle (dry-run and live only) and the governing
-session's thresholds scaled by the strategy's hyperoptable ``*_scale`` parameters.
+The live order-book imbalance on the latest candle (dry-run and live only), the governing
+session's thresholds scaled by the strategy's hyperoptable ``*_scale`` parameters and the
+flash components they gate, the protections, and the ROI table capped at the configured
+take-profit.
 """
 
 from __future__ import annotations
 
 import logging
 import math
+from typing import Any
 
 import pandas as pd
 from pandas import DataFrame
@@ -15,7 +18,12 @@ from pandas import DataFrame
 from plugins.orderbook import imbalance as book_imbalance
 from trading_agent.hookspecs import LIVE_RUNMODES
 from trading_agent.strategy.base import AgentStrategy
-from trading_agent.strategy.flash_signals import flash_indicators, session_thresholds
+from trading_agent.strategy.flash_signals import (
+    flash_components,
+    flash_indicators,
+    session_thresholds,
+)
+from trading_agent.strategy.risk import agent_protections, capped_roi
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +38,8 @@ class FlashStrategyBase(AgentStrategy):
     RecursionError once hyperopt runs more than one job.
     """
 
+    #: The seed's largest position: 10 % of the account (within the config's hard cap).
+    max_position_share = 0.10
     #: Book levels of the seed's imbalance (top 5).
     BOOK_LEVELS = 5
     # Indicator windows, in candles (fixed: hyperopt tunes the thresholds, not the windows).
@@ -38,6 +48,16 @@ class FlashStrategyBase(AgentStrategy):
     IMBALANCE_WINDOW = 3
     BREAKOUT_WINDOW = 12
     ATR_PERIOD = 14
+
+    @property
+    def protections(self) -> list[dict[str, Any]]:
+        """Cooldown, stop-loss guard, daily max drawdown on equity and low-profit-pair locks."""
+        return agent_protections(self.risk_limits.daily_drawdown_limit, self.timeframe)
+
+    def bot_start(self, **kwargs: Any) -> None:
+        """Start the plugins, and cap the ROI table at the configured take-profit."""
+        super().bot_start(**kwargs)
+        self.minimal_roi = capped_roi(self.minimal_roi, self.risk_limits.take_profit)
 
     def flash_columns(self, dataframe: DataFrame) -> DataFrame:
         """The flash indicator columns of ``dataframe`` with this strategy's windows."""
@@ -53,16 +73,17 @@ class FlashStrategyBase(AgentStrategy):
     def apply_live_book(self, dataframe: DataFrame, pair: str) -> None:
         """In dry-run/live, put the live book's top-5 imbalance on the latest candle.
 
-        Never outside Freqtrade's TRADE_MODES (in backtests ``dp.orderbook`` would fetch
-        today's book). A failed fetch leaves the latest imbalance NaN.
+        Only in Freqtrade's trade modes (see :meth:`AgentStrategy.live_book`). A failed fetch
+        leaves the latest imbalance NaN.
         """
         if self.runmode not in LIVE_RUNMODES or dataframe.empty:
             return
         last = dataframe.index[-1]
+        book = self.live_book(pair, self.BOOK_LEVELS)
         try:
-            value = book_imbalance(self.dp.orderbook(pair, self.BOOK_LEVELS), self.BOOK_LEVELS)
+            value = book_imbalance(book, self.BOOK_LEVELS) if book is not None else math.nan
         except Exception as exc:
-            logger.warning("%s: live order book unavailable (%s); no imbalance signal", pair, exc)
+            logger.warning("%s: order book unusable (%s); no imbalance signal", pair, exc)
             value = math.nan
         dataframe.loc[last, "imbalance_book"] = value
         dataframe.loc[last, "imbalance"] = value
@@ -76,4 +97,18 @@ class FlashStrategyBase(AgentStrategy):
                 "momentum": self.momentum_scale.value,
                 "volatility": self.volatility_scale.value,
             },
+        )
+
+    def signal_components(self, dataframe: DataFrame) -> dict[str, pd.Series]:
+        """The flash components against the session's scaled thresholds; writes each
+        threshold to the frame as ``threshold_<name>`` (plotted beside its signal)."""
+        thresholds = self.thresholds(dataframe)
+        for name, values in thresholds.items():
+            dataframe[f"threshold_{name}"] = values
+        return flash_components(
+            dataframe["imbalance"],
+            dataframe["momentum_pct"],
+            dataframe["volatility_pct"],
+            dataframe["breakout"],
+            thresholds,
         )

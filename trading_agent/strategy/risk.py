@@ -24,10 +24,10 @@ class RiskLimits(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     max_position_ratio: float = Field(
-        default=0.10, gt=0, le=1, description="largest stake per position / account value"
+        default=0.10, gt=0, le=1, description="largest position / account equity"
     )
     max_total_exposure_ratio: float = Field(
-        default=0.50, gt=0, le=1, description="all open stakes / account value"
+        default=0.50, gt=0, le=1, description="all open positions / account equity"
     )
     max_stake_multiplier: float = Field(
         default=1.5, ge=0, le=5, description="cap on signal x session x plugin scaling"
@@ -39,10 +39,28 @@ class RiskLimits(BaseModel):
         default=0.05, gt=0, le=1, description="take-profit used as the strategy's minimal ROI"
     )
     daily_drawdown_limit: float = Field(
-        default=0.05, gt=0, le=1, description="no new entries once today's loss exceeds it"
+        default=0.05,
+        gt=0,
+        le=1,
+        description="share of account equity lost today (or within 24 h of closed trades, for "
+        "the MaxDrawdown protection) beyond which no new risk is taken",
     )
     atr_stop_multiplier: float = Field(
         default=2.0, gt=0, le=20, description="ATR multiples for the volatility stop"
+    )
+    stale_candle_timeframes: float = Field(
+        default=2.0,
+        gt=0,
+        le=100,
+        description="live: no new risk on a pair whose last candle closed more than this many "
+        "timeframes ago (a stuck feed)",
+    )
+    frozen_book_fetches: int = Field(
+        default=5,
+        ge=2,
+        le=10_000,
+        description="live: no new risk on a pair whose order book came back the same this many "
+        "fetches in a row (a frozen book)",
     )
 
     @model_validator(mode="after")
@@ -120,28 +138,33 @@ def tighten_stop_rate(previous: float | None, *candidates: float | None) -> floa
     return max(values) if values else None
 
 
-def daily_loss_exceeded(
-    today_profit_abs: float, day_start_value: float, limits: RiskLimits
-) -> bool:
-    """True when today's realised loss is beyond the daily drawdown limit."""
+def daily_loss_exceeded(today_change: float, day_start_value: float, limits: RiskLimits) -> bool:
+    """True when today's loss of account equity (``today_change`` since the day's first
+    look, realised and unrealised) is beyond the daily drawdown limit."""
     if day_start_value <= 0:
         return True
-    return -today_profit_abs / day_start_value >= limits.daily_drawdown_limit
+    return -today_change / day_start_value >= limits.daily_drawdown_limit
 
 
-def agent_protections(daily_drawdown_limit: float, timeframe: str) -> list[dict[str, Any]]:
+def agent_protections(
+    daily_drawdown_limit: float, timeframe: str, drawdown_trade_limit: int = 4
+) -> list[dict[str, Any]]:
     """Freqtrade protections for one strategy, sized in candles of ``timeframe``.
 
     - ``CooldownPeriod``: no re-entry on a pair for 15 minutes after an exit;
     - ``StoplossGuard``: 3 stop-loss exits (any pair) within 6 hours lock all pairs for 2 hours;
-    - ``MaxDrawdown``: a drawdown beyond ``daily_drawdown_limit`` within 24 hours (at least
-      4 trades) locks all pairs for 6 hours: Freqtrade's own daily drawdown control, beside
-      the strategy's daily realised-loss check on every entry;
+    - ``MaxDrawdown`` in ``equity`` mode: closed trades that lost more than
+      ``daily_drawdown_limit`` of the account within 24 hours (at least
+      ``drawdown_trade_limit`` of them) lock all pairs for 6 hours. Freqtrade's default
+      ``ratios`` mode sums trade profit ratios instead: three 2 % stops lock trading after
+      about 0.5 % of an account that stakes 10 % per trade is lost;
     - ``LowProfitPairs``: a pair that lost more than 1 % over its last 4 trades in 24 hours
       is locked for 12 hours.
     """
     if not (math.isfinite(daily_drawdown_limit) and 0 < daily_drawdown_limit <= 1):
         raise ValueError(f"daily_drawdown_limit must be in (0, 1], got {daily_drawdown_limit!r}")
+    if drawdown_trade_limit < 1:
+        raise ValueError(f"drawdown_trade_limit must be at least 1, got {drawdown_trade_limit!r}")
     minutes = timeframe_to_minutes(timeframe)
 
     def candles(duration_minutes: int) -> int:
@@ -158,8 +181,9 @@ def agent_protections(daily_drawdown_limit: float, timeframe: str) -> list[dict[
         },
         {
             "method": "MaxDrawdown",
+            "calculation_mode": "equity",
             "lookback_period_candles": candles(24 * 60),
-            "trade_limit": 4,
+            "trade_limit": drawdown_trade_limit,
             "stop_duration_candles": candles(6 * 60),
             "max_allowed_drawdown": float(daily_drawdown_limit),
         },

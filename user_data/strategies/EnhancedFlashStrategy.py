@@ -23,7 +23,6 @@ volatility stop (2 x the 1h ATR below the rate), plugin stops and plugin exit re
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -31,11 +30,11 @@ import talib
 from freqtrade.strategy import BooleanParameter, DecimalParameter, IntParameter, informative
 from pandas import DataFrame
 
+from plugins.patterns.columns import directional_candlestick_columns, pattern_signal_columns
 from trading_agent.strategy.flash import FlashStrategyBase
 from trading_agent.strategy.flash_signals import (
     SESSION_THRESHOLD_COLUMNS,
     component_tags,
-    flash_components,
     flash_entry,
     flash_strength,
     participation,
@@ -43,14 +42,11 @@ from trading_agent.strategy.flash_signals import (
     require_columns,
     rolling_vwap,
 )
-from trading_agent.strategy.risk import agent_protections, capped_roi
 
 logger = logging.getLogger(__name__)
 
 
 SESSION_COLUMNS = [*SESSION_THRESHOLD_COLUMNS.values(), "session_position_size_factor"]
-#: Candlestick columns that carry no direction (TA-Lib marks every doji +100).
-NEUTRAL_CANDLES = frozenset({"cdl_doji"})
 
 
 def _f(series: pd.Series) -> np.ndarray:
@@ -65,12 +61,8 @@ def pattern_directions(dataframe: DataFrame) -> tuple[pd.Series, pd.Series, pd.S
     ``cdl_<name>`` columns (the sign of TA-Lib's value), dojis excluded.
     Returns (chart_bull, chart_bear, candle_bull, candle_bear) as boolean Series.
     """
-    charts = [
-        c
-        for c in dataframe.columns
-        if c.startswith("pattern_") and not c.endswith(("_neckline", "_target", "_invalidation"))
-    ]
-    candles = [c for c in dataframe.columns if c.startswith("cdl_") and c not in NEUTRAL_CANDLES]
+    charts = pattern_signal_columns(dataframe.columns)
+    candles = directional_candlestick_columns(dataframe.columns)
     chart = dataframe[charts].to_numpy(dtype=np.float64) if charts else None
     candle = dataframe[candles].to_numpy(dtype=np.float64) if candles else None
     index = dataframe.index
@@ -167,16 +159,6 @@ class EnhancedFlashStrategy(FlashStrategyBase):
             },
         },
     }
-
-    @property
-    def protections(self) -> list[dict[str, Any]]:
-        """Cooldown, stop-loss guard, daily max drawdown and low-profit-pair locks."""
-        return agent_protections(self.risk_limits.daily_drawdown_limit, self.timeframe)
-
-    def bot_start(self, **kwargs: Any) -> None:
-        """Start the plugins, and cap the ROI table at the configured take-profit."""
-        super().bot_start(**kwargs)
-        self.minimal_roi = capped_roi(self.minimal_roi, self.risk_limits.take_profit)
 
     # -- informative timeframes (pure TA-Lib: no hooks run here, so Freqtrade's cache is safe) --
 
@@ -309,16 +291,7 @@ class EnhancedFlashStrategy(FlashStrategyBase):
 
     def populate_entry_trend(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
         """Flash trigger AND trend AND confirmation AND patterns AND BTC AND liquidity."""
-        thresholds = self.thresholds(dataframe)
-        for name, values in thresholds.items():
-            dataframe[f"threshold_{name}"] = values
-        components = flash_components(
-            dataframe["imbalance"],
-            dataframe["momentum_pct"],
-            dataframe["volatility_pct"],
-            dataframe["breakout"],
-            thresholds,
-        )
+        components = self.signal_components(dataframe)
         trigger = flash_entry(components, dataframe["momentum_pct"], self.min_signals.value)
         close = dataframe["close"]
         trend = (dataframe["trend_up"] == 1) & (dataframe["adx_1h"] > self.adx_min.value)

@@ -37,14 +37,12 @@ from trading_agent.strategy.flash import FlashStrategyBase
 from trading_agent.strategy.flash_signals import (
     SESSION_THRESHOLD_COLUMNS,
     component_tags,
-    flash_components,
     flash_entry,
     flash_exit,
     flash_strength,
     onset,
     require_columns,
 )
-from trading_agent.strategy.risk import agent_protections, capped_roi
 
 logger = logging.getLogger(__name__)
 
@@ -114,16 +112,6 @@ class FlashStrategy(FlashStrategyBase):
         },
     }
 
-    @property
-    def protections(self) -> list[dict[str, Any]]:
-        """Cooldown, stop-loss guard, daily max drawdown and low-profit-pair locks."""
-        return agent_protections(self.risk_limits.daily_drawdown_limit, self.timeframe)
-
-    def bot_start(self, **kwargs: Any) -> None:
-        """Start the plugins, and cap the ROI table at the configured take-profit."""
-        super().bot_start(**kwargs)
-        self.minimal_roi = capped_roi(self.minimal_roi, self.risk_limits.take_profit)
-
     # -- indicators and signals -------------------------------------------------------------
 
     def populate_indicators(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
@@ -137,16 +125,7 @@ class FlashStrategy(FlashStrategyBase):
 
     def populate_entry_trend(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
         """Long where ``min_signals`` components start firing; ``signal_strength`` sizes stakes."""
-        thresholds = self.thresholds(dataframe)
-        for name, values in thresholds.items():
-            dataframe[f"threshold_{name}"] = values
-        components = flash_components(
-            dataframe["imbalance"],
-            dataframe["momentum_pct"],
-            dataframe["volatility_pct"],
-            dataframe["breakout"],
-            thresholds,
-        )
+        components = self.signal_components(dataframe)
         # Enter on the onset of a signal, not on every candle it persists.
         enter = onset(flash_entry(components, dataframe["momentum_pct"], self.min_signals.value))
         strength = flash_strength(components)
