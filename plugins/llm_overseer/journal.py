@@ -187,12 +187,9 @@ class DecisionJournal:
         )
         return True
 
-    def decisions(self, include_shadow: bool = True) -> list[RecordedDecision]:
+    def decisions(self) -> list[RecordedDecision]:
         """All recorded decisions in time order (the input of a replay)."""
-        sql = "SELECT ts, proposal, shadow FROM decisions"
-        if not include_shadow:
-            sql += " WHERE shadow=0"
-        rows = self.db.query(sql + " ORDER BY ts, id")
+        rows = self.db.query("SELECT ts, proposal, shadow FROM decisions ORDER BY ts, id")
         return [
             RecordedDecision(
                 datetime.fromisoformat(r["ts"]),

@@ -22,8 +22,8 @@ import pandas as pd
 
 from plugins.llm_overseer import columns as col
 from plugins.llm_overseer.features import trend, vol_regime
-from plugins.patterns.compute import LEVEL_SUFFIXES, pattern_column
-from plugins.patterns.settings import candlestick_column, talib_candlestick_names
+from plugins.patterns.columns import candlestick_column, is_pattern_signal
+from plugins.patterns.settings import talib_candlestick_names
 from plugins.session_manager.columns import SESSION_COLUMNS
 from trading_agent.candles import AnalyzedCandles, closed_rows
 
@@ -238,17 +238,15 @@ def signal_columns(columns: pd.Index) -> tuple[str, ...]:
 
 @lru_cache(maxsize=16)
 def pattern_signal_names(names: tuple[str, ...]) -> tuple[str, ...]:
-    """The pattern signals among ``names``, by the ``patterns`` plugin's naming: chart-pattern
-    signals (``pattern_column(name)``, not their price levels) and TA-Lib candlestick columns.
-    The overseer's only use of that naming."""
-    chart = pattern_column("")
-    levels = tuple(f"_{suffix}" for suffix in LEVEL_SUFFIXES)
+    """The pattern signals among ``names``, by the ``patterns`` plugin's naming
+    (``plugins.patterns.columns``): chart-pattern signals (not their price levels) and the
+    TA-Lib candlestick columns. The overseer's only use of that naming.
+
+    ``cdl_doji`` counts, with the sign of its value, as it always has here (the patterns plugin
+    now calls a doji's sign no direction; dropping it would change the overseer's decisions).
+    """
     candles = {candlestick_column(name) for name in talib_candlestick_names()}
-    return tuple(
-        n
-        for n in names
-        if isinstance(n, str) and ((n.startswith(chart) and not n.endswith(levels)) or n in candles)
-    )
+    return tuple(n for n in names if isinstance(n, str) and (is_pattern_signal(n) or n in candles))
 
 
 def _number(value: object) -> float | None:

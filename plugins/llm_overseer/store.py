@@ -175,14 +175,6 @@ class DecisionStore:
                 held.append("exit_position")
         return state, tuple(changed), tuple(held)
 
-    def state(self, scope: str, now: datetime) -> ScopeState | None:
-        """The unexpired state of one scope, or ``None``."""
-        with self._lock:
-            st = self._states.get(scope)
-        if st is None or st.expires_at <= now:
-            return None
-        return st
-
     def effective(self, pair: str, now: datetime) -> Effective:
         """Combine the pair's and the all-pairs decision in force at ``now``."""
         with self._lock:
