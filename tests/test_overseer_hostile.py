@@ -21,7 +21,7 @@ from plugins.llm_overseer.report import main as report_main
 from tests import test_overseer_llm as llm
 from tests.openai_stub_server import NO_USAGE, Reply
 from tests.test_overseer_llm import MONITOR_OK, NOW, Notes, make, rows, run_once
-from trading_agent import TradeSnapshot
+from tests.test_overseer_policy import losing_trades
 from trading_agent.safe_text import markdown_escape
 
 STRATEGIC_OK = {
@@ -41,22 +41,8 @@ HTML_PAGE = "<html><body><h1>502 Bad Gateway</h1><p>nginx</p></body></html>"
 
 def _losing_streak(ov) -> None:
     """Three synthetic losing trades: the rules now say stake x0.5 and tier 2 is due."""
-    for i in range(3):
-        ov.on_closed(
-            TradeSnapshot(
-                trade_id=100 + i,
-                pair="BTC/USDC",
-                is_short=False,
-                is_open=False,
-                open_date=NOW - timedelta(hours=3 - i),
-                open_rate=100.0,
-                amount=0.1,
-                stake_amount=10.0,
-                close_date=NOW - timedelta(hours=2 - i),
-                profit_abs=-0.5,
-                profit_ratio=-0.05,
-            )
-        )
+    for trade in losing_trades(3, NOW, stake=10.0, loss=0.05):
+        ov.on_closed(trade)
 
 
 # ---------------------------------------------------------------- malformed responses

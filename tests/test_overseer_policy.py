@@ -375,27 +375,33 @@ def test_rules_policy_is_deterministic_and_reacts_to_a_real_crash(btc_5m) -> Non
     assert not q.pause_entries and not q.exit_position and q.stop_distance is None
 
 
+def losing_trades(n: int, now: datetime, stake: float, loss: float) -> list[TradeSnapshot]:
+    """``n`` synthetic long BTC trades, closed one an hour before ``now``, each losing ``loss``."""
+    return [
+        TradeSnapshot(
+            trade_id=100 + i,
+            pair="BTC/USDC",
+            is_short=False,
+            is_open=False,
+            open_date=now - timedelta(hours=n + 1 - i),
+            open_rate=100.0,
+            amount=stake / 100.0,
+            stake_amount=stake,
+            close_date=now - timedelta(hours=n - i),
+            profit_abs=-loss * stake,
+            profit_ratio=-loss,
+        )
+        for i in range(n)
+    ]
+
+
 def test_losing_streak_and_drawdown_feed_rules_and_triggers(btc_5m) -> None:
     s = Settings()
     now = datetime(2024, 3, 5, 14, 0, tzinfo=UTC)
     f = features_at(_at(btc_5m, now), now)
     history = TradeHistory(1000.0)
-    for i in range(4):  # synthetic losing trades
-        history.add_closed(
-            TradeSnapshot(
-                trade_id=i,
-                pair="BTC/USDC",
-                is_short=False,
-                is_open=False,
-                open_date=now - timedelta(hours=5 - i),
-                open_rate=100.0,
-                amount=1.0,
-                stake_amount=100.0,
-                close_date=now - timedelta(hours=4 - i),
-                profit_abs=-12.0,
-                profit_ratio=-0.12,
-            )
-        )
+    for trade in losing_trades(4, now, stake=100.0, loss=0.12):
+        history.add_closed(trade)
     pf = history.state(now, [], {})
     assert pf.losing_streak == 4 and pf.drawdown == pytest.approx(0.048)
     (p,) = rules_proposals(f, pf, s)
