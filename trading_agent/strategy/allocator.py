@@ -39,6 +39,7 @@ class AllocationStrategy(AgentStrategy):
     max_entry_position_adjustment = -1
     #: Relative band around the target inside which a position is left alone.
     rebalance_band: ClassVar[float] = 0.25
+    narration_target: ClassVar[str | None] = TARGET_COLUMN
 
     def rebalancing_band(self) -> float:
         """The rebalancing band in use (a strategy may make it a hyperoptable parameter)."""
