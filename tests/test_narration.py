@@ -57,8 +57,8 @@ FLASH_RULES = (
             AllOf(
                 "volatility breakout",
                 (
-                    Check("volatility_pct", ">", "threshold_volatility", label="volatility %"),
                     Flag("breakout", "no close above the prior range"),
+                    Check("volatility_pct", ">", "threshold_volatility", label="volatility %"),
                 ),
             ),
         ),

@@ -26,7 +26,7 @@ from pandas import DataFrame
 
 from trading_agent.candles import AnalyzedCandles, closed_rows, ticks_of
 from trading_agent.hookspecs import BACKTEST_RUNMODES, LIVE_RUNMODES
-from trading_agent.manager import AgentPlugins, with_plugin_defaults
+from trading_agent.manager import AgentPlugins, CombinedRisk, with_plugin_defaults
 from trading_agent.payloads import TradeSnapshot
 from trading_agent.safe_text import clean, markdown_escape
 from trading_agent.strategy.narration import Rule, candle_line, startup_lines
@@ -431,6 +431,20 @@ class AgentStrategy(IStrategy):
         """
         return ()
 
+    def candle_risk_advice(
+        self, pair: str, candle: Mapping[str, Any], current_time: datetime, trade: Any = None
+    ) -> CombinedRisk:
+        """The plugins' combined risk advice for a long in ``pair`` at ``candle``'s close
+        (``trade``: the pair's open trade, if any)."""
+        return self.agent.risk_advice(
+            pair=pair,
+            side="long",
+            current_time=current_time,
+            current_rate=finite_or(candle.get("close"), default=0.0),
+            candle=candle,
+            trade=trade_snapshot(trade) if trade is not None else None,
+        )
+
     def narrate(self, current_time: datetime) -> None:
         """Log one line per pair whose last analysed candle is new since its last line.
 
@@ -460,13 +474,8 @@ class AgentStrategy(IStrategy):
         """The narration line of ``pair``'s last candle, with the plugins' advice, the pair's
         position share of equity and what stops an entry outside the candle."""
         open_trades = stored_trades(is_open=True, pair=pair)
-        advice = self.agent.risk_advice(
-            pair=pair,
-            side="long",
-            current_time=current_time,
-            current_rate=finite_or(candle.get("close"), default=0.0),
-            candle=candle,
-            trade=trade_snapshot(open_trades[0]) if open_trades else None,
+        advice = self.candle_risk_advice(
+            pair, candle, current_time, open_trades[0] if open_trades else None
         )
         equity, values = self.account_equity(current_time)
         share = values.get(pair, 0.0) / equity if equity > 0 else None
