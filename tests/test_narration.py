@@ -17,10 +17,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from freqtrade.enums import RunMode
+from freqtrade.persistence import LocalTrade, Trade
+from freqtrade.persistence.custom_data import CustomDataWrapper
 
 from tests.conftest import load_candles
 from tests.test_strategy_base import NOW, Multiplier, make_strategy
-from tests.test_strategy_base import clean_trades as clean_trades  # autouse: trades in memory
 from tests.test_strategy_base import open_trade as open_btc_trade
 from trading_agent.candles import AnalyzedCandles
 from trading_agent.manager import CombinedRisk
@@ -47,6 +48,19 @@ from RegimeStrategy import RegimeStrategy  # noqa: E402
 from tests.test_strategies_prefix import START, analyse, make  # noqa: E402
 
 WHEN = pd.Timestamp("2024-08-05 12:35", tz="UTC")
+
+
+@pytest.fixture(autouse=True)
+def trades_in_memory():
+    """Trades and custom data in memory, as in a backtest; Freqtrade's settings restored."""
+    saved = Trade.use_db, CustomDataWrapper.use_db
+    Trade.use_db = CustomDataWrapper.use_db = False
+    LocalTrade.reset_trades()
+    yield
+    LocalTrade.reset_trades()
+    Trade.use_db, CustomDataWrapper.use_db = saved
+
+
 FLASH_RULES = (
     AtLeast(
         "flash signals",
