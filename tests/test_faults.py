@@ -56,7 +56,7 @@ def test_bot_survives_venue_faults_and_vetoes_what_it_cannot_price(
     try:
         with (
             running_venue_process(
-                binance_dir, free_port(), replay=True, replay_start=REPLAY_START
+                binance_dir, free_port(), replay=True, replay_start=REPLAY_START, faults=True
             ) as venue_url,
             bot(tmp_path, venue_url, stub.base_url, 1_000_000, "faults.log", **HOLD) as (
                 api,

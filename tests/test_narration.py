@@ -344,3 +344,15 @@ def test_regime_narration_rule_is_the_entry_condition() -> None:
     enter = frame["enter_long"] == 1
     assert 0 < enter.sum() < len(frame)
     pd.testing.assert_series_equal(holds_per_row(strategy, frame), enter, check_names=False)
+
+
+def test_stale_market_data_is_named_as_what_holds_an_entry_back(caplog) -> None:
+    caplog.set_level(logging.INFO, logger="trading_agent.narration")
+    strategy = make_strategy(runmode=RunMode.DRY_RUN)
+    strategy.dp.candle = {"date": WHEN, "close": 100.0}
+    strategy.bot_loop_start(current_time=WHEN + timedelta(hours=1))
+    line = narrated(caplog)[-1]
+    assert line.startswith("BTC/USDT 2024-08-05 12:35 close 100 | no signal")
+    assert line.endswith(
+        "no entry: market data: last candle closed 55 min ago (more than 2 candles)"
+    )

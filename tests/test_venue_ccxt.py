@@ -72,7 +72,7 @@ def test_markets_precision_and_limits_as_served(static_url: str, btc_5m: pd.Data
     assert btc["precision"] == {"amount": 1e-06, "price": 0.01}
     assert btc["limits"]["amount"]["min"] == 1e-06
     assert btc["limits"]["cost"]["min"] == 1.0
-    assert btc["maker"] == 0 and btc["taker"] == 0
+    assert btc["maker"] == 0 and btc["taker"] == 0.0005  # MEXC's documented 2025 default
     prices = btc_5m["close"].to_numpy()
     assert np.allclose(prices * 100, np.round(prices * 100), atol=1e-6)
     # No swap contracts are listed.

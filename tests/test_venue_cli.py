@@ -7,6 +7,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -48,7 +49,11 @@ def test_console_script_serves_and_stops_cleanly(binance_dir: Path) -> None:
         assert "REPLAY of BTCUSDT, ETHUSDT, SOLUSDT from 2024-03-01" in banner
         url = banner.rsplit(" on ", 1)[1].strip()
         with urllib.request.urlopen(url + "/_venue/state", timeout=10) as resp:
-            assert json.load(resp)["mode"] == "replay"
+            state = json.load(resp)
+        assert state["mode"] == "replay" and state["fault_control"] is False
+        with pytest.raises(urllib.error.HTTPError) as no_faults:  # started without --faults
+            urllib.request.urlopen(url + "/_venue/faults", timeout=10)
+        assert no_faults.value.code == 404
     finally:
         proc.send_signal(signal.SIGINT)
         code = proc.wait(timeout=15)

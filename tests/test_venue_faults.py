@@ -32,7 +32,7 @@ CLOCK = FakeClock(date_ms(dt.date(2026, 11, 24)) + 10 * 3_600_000)
 
 @pytest.fixture(scope="module")
 def url(binance_dir: Path) -> Iterator[str]:
-    with running_venue(binance_dir, replay=True, now_ms=CLOCK) as base:
+    with running_venue(binance_dir, replay=True, now_ms=CLOCK, faults=True) as base:
         yield base
 
 

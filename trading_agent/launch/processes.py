@@ -16,15 +16,33 @@ from pathlib import Path
 
 
 def venue_command(
-    datadir: str | Path, port: int, replay: bool, replay_start: str | None = None
+    datadir: str | Path,
+    port: int,
+    replay: bool,
+    replay_start: str | None = None,
+    *,
+    api_disabled: Sequence[str] = (),
+    fee: tuple[float, float] | None = None,
+    faults: bool = False,
 ) -> list[str]:
-    """The ``ta-venue`` command line for the given options."""
+    """The ``ta-venue`` command line for the given options.
+
+    ``api_disabled``: MEXC symbols (``BTCUSDT``) the venue marks as not tradable through the
+    API; ``fee``: (maker, taker) ratios it serves, None for its default; ``faults``: serve
+    ``/_venue/faults`` for fault injection (see docs/venue.md).
+    """
     exe = shutil.which("ta-venue", path=str(Path(sys.executable).parent)) or "ta-venue"
     cmd = [exe, "--datadir", str(datadir), "--port", str(port)]
     if replay:
         cmd.append("--replay")
     if replay_start:
         cmd += ["--replay-start", replay_start]
+    if api_disabled:
+        cmd += ["--api-disabled", ",".join(api_disabled)]
+    if fee is not None:
+        cmd.append(f"--fee={fee[0]!r},{fee[1]!r}")
+    if faults:
+        cmd.append("--faults")
     return cmd
 
 
@@ -67,12 +85,19 @@ def running_venue_process(
     replay: bool,
     replay_start: str | None = None,
     log: Path | None = None,
+    *,
+    api_disabled: Sequence[str] = (),
+    fee: tuple[float, float] | None = None,
+    faults: bool = False,
 ) -> Iterator[str]:
-    """Run ``ta-venue`` as a child process for the duration of the block; yield its URL."""
+    """Run ``ta-venue`` as a child process for the duration of the block; yield its URL.
+
+    ``api_disabled``, ``fee`` and ``faults``: see :func:`venue_command`.
+    """
     out = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115
-    proc = subprocess.Popen(
-        venue_command(datadir, port, replay, replay_start), stdout=out, stderr=subprocess.STDOUT
-    )
+    options = {"api_disabled": api_disabled, "fee": fee, "faults": faults}
+    cmd = venue_command(datadir, port, replay, replay_start, **options)
+    proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
         wait_until_up(f"{base}/api/v3/ping", proc=proc)

@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
 import numpy as np
+import pandas as pd
 from freqtrade.exchange import timeframe_to_seconds
 from freqtrade.persistence import Trade
 from freqtrade.strategy import IStrategy, stoploss_from_absolute
@@ -29,6 +30,7 @@ from trading_agent.hookspecs import BACKTEST_RUNMODES, LIVE_RUNMODES
 from trading_agent.manager import AgentPlugins, CombinedRisk, with_plugin_defaults
 from trading_agent.payloads import TradeSnapshot
 from trading_agent.safe_text import clean, markdown_escape
+from trading_agent.strategy.freshness import Change, FreshnessWatch
 from trading_agent.strategy.narration import Rule, candle_line, startup_lines
 from trading_agent.strategy.risk import (
     RiskLimits,
@@ -44,6 +46,8 @@ logger = logging.getLogger(__name__)
 narration_logger = logging.getLogger("trading_agent.narration")
 
 #: JWT secrets that ship in Freqtrade's templates and schema: anyone could forge a login.
+#: Reason of the pair locks held while a pair's market data is stale.
+STALE_LOCK_REASON = "trading_agent: market data stale"
 #: Longest notification text (longer ones are cut, see :func:`trading_agent.safe_text.clean`).
 NOTIFY_LIMIT = 1000
 PUBLIC_JWT_SECRETS = frozenset(
@@ -193,6 +197,7 @@ class AgentStrategy(IStrategy):
         state.pop("_notify_lock", None)
         state.pop("_candles", None)
         state.pop("_kept_frames", None)
+        state.pop("_freshness", None)
         return state
 
     @property
@@ -346,13 +351,66 @@ class AgentStrategy(IStrategy):
         return view
 
     def _live_orderbook(self, pair: str) -> Mapping[str, Any] | None:
+        return self.live_book(pair, self.orderbook_depth)
+
+    def live_book(self, pair: str, depth: int) -> Mapping[str, Any] | None:
+        """The pair's live order book in dry-run and live (``None`` elsewhere or on failure).
+
+        Never outside Freqtrade's trade modes: in backtests ``dp.orderbook`` would fetch
+        today's book (lookahead). Every fetched book is shown to the freshness watch.
+        """
         if self.runmode not in LIVE_RUNMODES:
-            return None  # in backtests Freqtrade would fetch today's book: lookahead
-        try:
-            return self.dp.orderbook(pair, self.orderbook_depth)
-        except Exception as exc:
-            logger.warning("order book for %s unavailable: %s", pair, exc)
             return None
+        try:
+            book = self.dp.orderbook(pair, depth)
+        except Exception as exc:
+            logger.warning("order book for %s unavailable: %s", pair, clean(exc))
+            return None
+        self._report(self.freshness.see_book(pair, book))
+        return book
+
+    @property
+    def freshness(self) -> FreshnessWatch:
+        """Per-pair freshness of candles and books (live and dry-run)."""
+        watch = self.__dict__.get("_freshness")
+        if watch is None:
+            limits = self.risk_limits
+            watch = FreshnessWatch(limits.stale_candle_timeframes, limits.frozen_book_fetches)
+            self.__dict__["_freshness"] = watch
+        return watch
+
+    def _watch_candles(self, current_time: datetime) -> None:
+        """Show each pair's last closed candle to the freshness watch (live and dry-run)."""
+        timeframe = timedelta(seconds=timeframe_to_seconds(self.timeframe))
+        for pair in self._whitelist():
+            frame, _ = self.dp.get_analyzed_dataframe(pair, self.timeframe)
+            last = None
+            if len(frame) and "date" in frame.columns:
+                last = pd.Timestamp(frame["date"].iloc[-1]).to_pydatetime()
+            self._report(self.freshness.see_candles(pair, last, timeframe, current_time))
+
+    def _report(self, change: Change | None) -> None:
+        """Warn and notify once when a pair's data turns stale, and when it moves again;
+        while stale the pair is locked (visible in FreqUI's and Telegram's lock lists)."""
+        if change is None:
+            return
+        if change.stale:
+            logger.warning("%s: market data stale (%s); no new risk", change.pair, change.reason)
+            self.notify(
+                f"{change.pair}: market data stale ({change.reason}); no new risk until it moves",
+                key=f"data:{change.pair}:stale",
+            )
+        else:
+            logger.info("%s: %s", change.pair, change.reason)
+            self.unlock_reason(STALE_LOCK_REASON)
+            self.notify(f"{change.pair}: {change.reason}", key=f"data:{change.pair}:fresh")
+
+    def _lock_stale_pairs(self, current_time: datetime) -> None:
+        """Keep each pair with stale data locked for the next candle (renewed every loop)."""
+        until = current_time + timedelta(seconds=timeframe_to_seconds(self.timeframe))
+        for pair in self._whitelist():
+            if self.freshness.problems(pair):
+                self.lock_pair(pair, until, reason=STALE_LOCK_REASON)
 
     def _whitelist(self) -> list[str]:
         try:
@@ -409,10 +467,17 @@ class AgentStrategy(IStrategy):
     # -- Freqtrade callbacks ----------------------------------------------------------------
 
     def bot_loop_start(self, current_time: datetime, **kwargs: Any) -> None:
-        """Hand the latest analysed candles and open trades to the plugins' ``bot_loop``; in
-        dry-run and live, then say what each pair's new candle brought (:meth:`narrate`)."""
+        """Hand the latest analysed candles and open trades to the plugins' ``bot_loop``;
+        in dry-run and live first check that every pair's candles are fresh, and at the end
+        say what each pair's new candle brought (:meth:`narrate`)."""
         self.__dict__["_candles"] = {}
         self._day_start_equity(current_time)
+        if self.runmode in LIVE_RUNMODES:
+            try:
+                self._watch_candles(current_time)
+                self._lock_stale_pairs(current_time)
+            except Exception:
+                logger.exception("freshness check failed")
         agent = self.agent
         if agent.implements("bot_loop"):
             analyzed = {p: self.analyzed_candles(p, current_time) for p in self._whitelist()}
@@ -482,6 +547,7 @@ class AgentStrategy(IStrategy):
         held_back = []
         if open_trades and not self.position_adjustment_enable:
             held_back.append("a position is open")
+        held_back += [f"market data: {problem}" for problem in self.freshness.problems(pair)]
         if self._daily_loss_exceeded(current_time):
             held_back.append(
                 f"daily loss limit {self.risk_limits.daily_drawdown_limit:.1%} of equity reached"
@@ -513,6 +579,8 @@ class AgentStrategy(IStrategy):
             runmode=self.runmode,
         )
         vetoes = list(decision.vetoes)
+        if self.runmode in LIVE_RUNMODES:
+            vetoes.extend(("data", problem) for problem in self.freshness.problems(pair))
         if self._daily_loss_exceeded(current_time):
             limit = self.risk_limits.daily_drawdown_limit
             vetoes.append(("risk", f"daily loss limit {limit:.1%} of equity reached"))

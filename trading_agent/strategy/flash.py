@@ -74,16 +74,17 @@ class FlashStrategyBase(AgentStrategy):
     def apply_live_book(self, dataframe: DataFrame, pair: str) -> None:
         """In dry-run/live, put the live book's top-5 imbalance on the latest candle.
 
-        Never outside Freqtrade's TRADE_MODES (in backtests ``dp.orderbook`` would fetch
-        today's book). A failed fetch leaves the latest imbalance NaN.
+        Only in Freqtrade's trade modes (see :meth:`AgentStrategy.live_book`). A failed fetch
+        leaves the latest imbalance NaN.
         """
         if self.runmode not in LIVE_RUNMODES or dataframe.empty:
             return
         last = dataframe.index[-1]
+        book = self.live_book(pair, self.BOOK_LEVELS)
         try:
-            value = book_imbalance(self.dp.orderbook(pair, self.BOOK_LEVELS), self.BOOK_LEVELS)
+            value = book_imbalance(book, self.BOOK_LEVELS) if book is not None else math.nan
         except Exception as exc:
-            logger.warning("%s: live order book unavailable (%s); no imbalance signal", pair, exc)
+            logger.warning("%s: order book unusable (%s); no imbalance signal", pair, exc)
             value = math.nan
         dataframe.loc[last, "imbalance_book"] = value
         dataframe.loc[last, "imbalance"] = value

@@ -13,10 +13,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-import re
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
-from dataclasses import asdict
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
 
 import numpy as np
 
@@ -24,9 +23,20 @@ from trading_agent.venue import book_model, market_view, trade_model
 from trading_agent.venue.book_model import Book, BookModelParams
 from trading_agent.venue.clock import VenueClock
 from trading_agent.venue.data import Candles, MarketData, SymbolData
-from trading_agent.venue.errors import VenueError, invalid_param, invalid_symbol, malformed_param
+from trading_agent.venue.errors import (
+    VenueError,
+    invalid_param,
+    invalid_symbol,
+    missing_param,
+    orders_not_placed,
+    symbol_not_api_tradable,
+)
 from trading_agent.venue.faults import FaultBoard
 from trading_agent.venue.intervals import DAY_MS, MEXC_TO_TIMEFRAME, TIMEFRAME_TO_MEXC, floor_time
+from trading_agent.venue.orders import parse_order
+from trading_agent.venue.params import Query, int_param, limit_param
+from trading_agent.venue.signed_requests import check_signed
+from trading_agent.venue.trading_rules import TradingRules, fee_text
 
 KLINES_DEFAULT_LIMIT = 500
 KLINES_MAX_LIMIT = 1000
@@ -40,8 +50,6 @@ MIN_NOTIONAL = "1"
 MAX_QUOTE_AMOUNT = "2000000"
 AVG_PRICE_MINUTES = 5
 
-Query = Mapping[str, str]
-
 
 def _fmt(x: float, decimals: int) -> str:
     """Fixed-point text of ``x`` with ``decimals`` decimals (no exponent, no ``-0``)."""
@@ -53,30 +61,13 @@ def _dumps(obj: object) -> str:
     return json.dumps(obj, separators=(",", ":"))
 
 
-_INTEGER = re.compile(r"-?[0-9]{1,19}")
+@dataclass(frozen=True)
+class Endpoint:
+    """One served path: its handler, the HTTP methods it takes, whether it is SIGNED."""
 
-
-def _int_param(query: Query, name: str, lo: int, hi: int | None = None) -> int | None:
-    """Optional integer query parameter (None when absent).
-
-    VenueError names the parameter when it is not an ASCII integer or not in ``[lo, hi]``.
-    """
-    raw = query.get(name)
-    if raw is None or raw == "":
-        return None
-    if _INTEGER.fullmatch(raw) is None:
-        raise malformed_param(name, raw)
-    value = int(raw)
-    if value < lo or (hi is not None and value > hi):
-        bounds = f"between {lo} and {hi}" if hi is not None else f"at least {lo}"
-        raise invalid_param(f"Parameter '{name}' must be {bounds}, got {value}.")
-    return value
-
-
-def _limit(query: Query, default: int, maximum: int) -> int:
-    """The ``limit`` parameter in ``[1, maximum]``, ``default`` when absent."""
-    value = _int_param(query, "limit", 1, maximum)
-    return default if value is None else value
+    handler: Callable[[Query], str]
+    methods: tuple[str, ...] = ("GET", "HEAD")
+    signed: bool = False
 
 
 class Venue:
@@ -89,8 +80,11 @@ class Venue:
         faults: FaultBoard | None = None,
         book_params: BookModelParams | None = None,
         replay_start: dt.date | None = None,
+        rules: TradingRules | None = None,
     ) -> None:
         self.data = data
+        self.rules = rules or TradingRules()
+        self.rules.check_symbols(data.symbols)
         self.clock = clock
         self.faults = faults or FaultBoard()
         self.book_params = book_params or BookModelParams()
@@ -98,10 +92,11 @@ class Venue:
         self._rows: dict[tuple[str, str], list[str | None]] = {}
         self._books: OrderedDict[tuple, tuple[Book, int]] = OrderedDict()
         self._depth_text: OrderedDict[tuple, str] = OrderedDict()
-        self._handlers: dict[str, Callable[[Query], str]] = {
+        public = {
             "ping": self.ping,
             "time": self.time,
             "exchangeInfo": self.exchange_info,
+            "defaultSymbols": self.default_symbols,
             "klines": self.klines,
             "depth": self.depth,
             "trades": self.trades,
@@ -113,17 +108,33 @@ class Venue:
             "contract/detail": self.contract_detail,
             "contract/ping": self.contract_ping,
         }
+        self._endpoints: dict[str, Endpoint] = {k: Endpoint(h) for k, h in public.items()}
+        self._endpoints["tradeFee"] = Endpoint(self.trade_fee, signed=True)
+        self._endpoints["capital/config/getall"] = Endpoint(self.currencies, signed=True)
+        self._endpoints["order"] = Endpoint(self.order, methods=("POST",), signed=True)
+        self._endpoints["order/test"] = Endpoint(self.order_test, methods=("POST",), signed=True)
 
     # ------------------------------------------------------------------ plumbing
 
     @property
     def endpoints(self) -> tuple[str, ...]:
         """Names of the endpoints served (``klines``, ``ticker/24hr``, ``contract/detail``...)."""
-        return tuple(self._handlers)
+        return tuple(self._endpoints)
 
-    def handle(self, endpoint: str, query: Query) -> str:
-        """JSON text answering ``endpoint`` with ``query``; raises VenueError on bad input."""
-        return self._handlers[endpoint](query)
+    def methods(self, endpoint: str) -> tuple[str, ...]:
+        """HTTP methods ``endpoint`` answers (``GET``/``HEAD``, or ``POST`` for orders)."""
+        return self._endpoints[endpoint].methods
+
+    def handle(self, endpoint: str, query: Query, api_key: str | None = None) -> str:
+        """JSON text answering ``endpoint`` with ``query``; raises VenueError on bad input.
+
+        ``api_key`` is the ``X-MEXC-APIKEY`` header, checked (with the timestamp and the
+        presence of a signature) for SIGNED endpoints only.
+        """
+        spec = self._endpoints[endpoint]
+        if spec.signed:
+            check_signed(query, api_key, self.clock.now_ms())
+        return spec.handler(query)
 
     def dataset_time(self, endpoint: str | None = None) -> int:
         """Dataset time D now, or the frozen D while a ``stale`` fault covers ``endpoint``."""
@@ -146,7 +157,7 @@ class Venue:
         """The pair named by the mandatory ``symbol`` parameter."""
         sym = self._optional_symbol(query)
         if sym is None:
-            raise invalid_param("Mandatory parameter 'symbol' was not sent, or was empty.")
+            raise missing_param("symbol")
         return sym
 
     def _no_data(self, sym: SymbolData, d_ms: int) -> VenueError:
@@ -186,8 +197,7 @@ class Venue:
             }
         )
 
-    @staticmethod
-    def _symbol_info(sym: SymbolData) -> dict[str, object]:
+    def _symbol_info(self, sym: SymbolData) -> dict[str, object]:
         pd_, ad = sym.price_decimals, sym.amount_decimals
         return {
             "symbol": sym.symbol,
@@ -200,20 +210,61 @@ class Venue:
             "baseCommissionPrecision": ad,
             "quoteCommissionPrecision": pd_,
             "orderTypes": ["LIMIT", "MARKET", "LIMIT_MAKER"],
-            "isSpotTradingAllowed": True,
+            "isSpotTradingAllowed": self.rules.api_tradable(sym.symbol),
             "isMarginTradingAllowed": False,
             "quoteAmountPrecision": MIN_NOTIONAL,
             "baseSizePrecision": _fmt(sym.lot, ad),
             "permissions": ["SPOT"],
             "filters": [],
             "maxQuoteAmount": MAX_QUOTE_AMOUNT,
-            "makerCommission": "0",
-            "takerCommission": "0",
+            "makerCommission": fee_text(self.rules.maker_fee),
+            "takerCommission": fee_text(self.rules.taker_fee),
             "quoteAmountPrecisionMarket": MIN_NOTIONAL,
             "maxQuoteAmountMarket": MAX_QUOTE_AMOUNT,
             "fullName": sym.base,
             "tradeSideType": 1,
         }
+
+    def default_symbols(self, query: Query) -> str:
+        """``GET /api/v3/defaultSymbols``: the symbols the API may trade (MEXC's shape)."""
+        names = [s for s in self.data.symbols if self.rules.api_tradable(s)]
+        return _dumps({"code": 200, "data": names, "msg": None})
+
+    # ------------------------------------------------------------------ signed
+
+    def trade_fee(self, query: Query) -> str:
+        """``GET /api/v3/tradeFee?symbol=X`` (SIGNED): the account's fee ratios for X."""
+        self._symbol(query)
+        data = {
+            "makerCommission": float(self.rules.maker_fee),
+            "takerCommission": float(self.rules.taker_fee),
+        }
+        return _dumps({"data": data, "code": 0, "msg": "success", "timestamp": self.clock.now_ms()})
+
+    def currencies(self, query: Query) -> str:
+        """``GET /api/v3/capital/config/getall`` (SIGNED): the assets of the served pairs.
+
+        ccxt asks for it in ``load_markets`` when keys are set. The venue has no wallets, so
+        every coin lists no deposit or withdrawal network.
+        """
+        coins = sorted({a for s in self.data.symbols.values() for a in (s.base, s.quote)})
+        return _dumps([{"coin": c, "name": c, "networkList": []} for c in coins])
+
+    def _checked_order(self, query: Query) -> None:
+        sym = self._symbol(query)
+        if not self.rules.api_tradable(sym.symbol):
+            raise symbol_not_api_tradable()
+        parse_order(query)
+
+    def order(self, query: Query) -> str:
+        """``POST /api/v3/order`` (SIGNED): checked like MEXC, never placed (no accounts)."""
+        self._checked_order(query)
+        raise orders_not_placed()
+
+    def order_test(self, query: Query) -> str:
+        """``POST /api/v3/order/test`` (SIGNED): ``{}`` for a valid order MEXC would take."""
+        self._checked_order(query)
+        return "{}"
 
     # ------------------------------------------------------------------ klines
 
@@ -222,7 +273,7 @@ class Venue:
         sym = self._symbol(query)
         interval = query.get("interval")
         if not interval:
-            raise invalid_param("Mandatory parameter 'interval' was not sent, or was empty.")
+            raise missing_param("interval")
         timeframe = MEXC_TO_TIMEFRAME.get(interval)
         if timeframe is None:
             raise invalid_param(
@@ -235,9 +286,9 @@ class Venue:
                 f"Interval {interval} is not recorded for {sym.symbol} in this venue "
                 f"(recorded: {served})."
             )
-        start = _int_param(query, "startTime", 0)
-        end = _int_param(query, "endTime", 0)
-        limit = _limit(query, KLINES_DEFAULT_LIMIT, KLINES_MAX_LIMIT)
+        start = int_param(query, "startTime", 0)
+        end = int_param(query, "endTime", 0)
+        limit = limit_param(query, KLINES_DEFAULT_LIMIT, KLINES_MAX_LIMIT)
         d = self.dataset_time("klines")
         n_closed = c.closed_count(d)
         forming = market_view.forming_candle(sym, timeframe, d) if n_closed < len(c) else None
@@ -325,7 +376,7 @@ class Venue:
     def depth(self, query: Query) -> str:
         """``GET /api/v3/depth``: the modelled book (see :mod:`trading_agent.venue.book_model`)."""
         sym = self._symbol(query)
-        limit = _limit(query, DEPTH_DEFAULT_LIMIT, DEPTH_MAX_LIMIT)
+        limit = limit_param(query, DEPTH_DEFAULT_LIMIT, DEPTH_MAX_LIMIT)
         d = self.dataset_time("depth")
         faulted = bool(self.faults.active("depth").keys() & {"empty_book", "crossed_book"})
         key = self._book_key(sym, d, limit)
@@ -482,7 +533,7 @@ class Venue:
     def trades(self, query: Query) -> str:
         """``GET /api/v3/trades``: the last ``limit`` modelled prints as of D."""
         sym = self._symbol(query)
-        limit = _limit(query, TRADES_DEFAULT_LIMIT, TRADES_MAX_LIMIT)
+        limit = limit_param(query, TRADES_DEFAULT_LIMIT, TRADES_MAX_LIMIT)
         d = self.dataset_time("trades")
         tape = self.tape(sym, d, limit)
         pd_, ad, off = sym.price_decimals, sym.amount_decimals, self.clock.offset_ms
@@ -510,9 +561,9 @@ class Venue:
     def agg_trades(self, query: Query) -> str:
         """``GET /api/v3/aggTrades``: modelled prints, optionally in ``[startTime, endTime]``."""
         sym = self._symbol(query)
-        start = _int_param(query, "startTime", 0)
-        end = _int_param(query, "endTime", 0)
-        limit = _limit(query, TRADES_DEFAULT_LIMIT, TRADES_MAX_LIMIT)
+        start = int_param(query, "startTime", 0)
+        end = int_param(query, "endTime", 0)
+        limit = limit_param(query, TRADES_DEFAULT_LIMIT, TRADES_MAX_LIMIT)
         d = self.dataset_time("aggTrades")
         tape = self.tape(
             sym,
@@ -558,7 +609,7 @@ class Venue:
     # ------------------------------------------------------------------ state
 
     def state(self) -> dict[str, object]:
-        """What ``GET /_venue/state`` answers: mode, clock, recording, faults, model."""
+        """What ``GET /_venue/state`` answers: mode, clock, recording, rules, faults, model."""
         d = self.dataset_time()
         symbols = {}
         for s in self.data.symbols.values():
@@ -583,7 +634,6 @@ class Venue:
 
         return {
             "mode": "replay" if self.clock.replay else "static",
-            "datadir": str(self.data.datadir),
             "offset_ms": self.clock.offset_ms,
             "offset_days": self.clock.offset_ms // DAY_MS,
             "replay_start": self.replay_start.isoformat() if self.replay_start else None,
@@ -595,6 +645,11 @@ class Venue:
             "dataset_end_ms": self.data.end_ms,
             "exhausted": d >= self.data.end_ms,
             "symbols": symbols,
+            "api_disabled": sorted(self.rules.api_disabled),
+            "fees": {
+                "maker": fee_text(self.rules.maker_fee),
+                "taker": fee_text(self.rules.taker_fee),
+            },
             "faults": self.faults.describe(),
             "book_model": asdict(self.book_params),
         }

@@ -32,6 +32,7 @@ EndpointName = Literal[
     "ping",
     "time",
     "exchangeInfo",
+    "defaultSymbols",
     "klines",
     "depth",
     "trades",
@@ -41,6 +42,10 @@ EndpointName = Literal[
     "ticker/bookTicker",
     "avgPrice",
     "contract/detail",
+    "tradeFee",
+    "capital/config/getall",
+    "order",
+    "order/test",
 ]
 FAULT_KINDS: tuple[str, ...] = get_args(FaultKind)
 ENDPOINTS: tuple[str, ...] = get_args(EndpointName)
