@@ -68,6 +68,7 @@ def main(argv: list[str] | None = None) -> int:
         for line in intro_lines(
             venue_state(venue_url),
             venue_url,
+            args.datadir,
             args.strategy,
             "http://127.0.0.1:8080",
             env["FREQTRADE__API_SERVER__USERNAME"],

@@ -1,10 +1,11 @@
 """What ``make demo`` says before Freqtrade starts: the data it replays and from which date,
 the strategy, where FreqUI and the REST API listen with which login, and how to force an entry.
 
-The replay's facts come from the running venue itself (``GET /_venue/state``), so the lines
-say what the venue does, not what it was asked to do. The plugins and the overseer's mode
-follow in Freqtrade's own log, from the strategy (``trading_agent.narration``), which knows
-the configuration it runs with.
+The replay's facts (pairs, recorded span, replay date, the venue's clock) come from the running
+venue itself (``GET /_venue/state``), so the lines say what the venue does, not what it was
+asked to do; the data folder is the one the demo handed it (the venue never tells its paths).
+The plugins and the overseer's mode follow in Freqtrade's own log, from the strategy
+(``trading_agent.narration``), which knows the configuration it runs with.
 """
 
 from __future__ import annotations
@@ -44,8 +45,8 @@ def _day(ms: Any) -> str:
     return dt.datetime.fromtimestamp(ms / 1000, tz=dt.UTC).strftime("%Y-%m-%d")
 
 
-def replay_line(state: Mapping[str, Any], venue_url: str) -> str:
-    """What the venue replays: which pairs, from which folder and span, from which date."""
+def replay_line(state: Mapping[str, Any], venue_url: str, datadir: str) -> str:
+    """What the venue replays: which pairs of which span, from ``datadir``, from which date."""
     if not state:
         return f"demo: the venue on {venue_url} did not say what it replays (/_venue/state)"
     symbols = state.get("symbols") or {}
@@ -58,7 +59,7 @@ def replay_line(state: Mapping[str, Any], venue_url: str) -> str:
     now = clean(str(state.get("dataset_time", "?")).replace("T", " ")[:16], 40)
     return (
         f"demo: the venue ({venue_url}) replays {pairs or 'no pairs'} recorded "
-        f"{recorded} in {clean(state.get('datadir', '?'), 200)}, from "
+        f"{recorded} in {clean(datadir, 200)}, from "
         f"{clean(state.get('replay_start') or '?', 20)} mapped onto today: its clock reads "
         f"{now} UTC of the recording and a new candle closes as each one did then"
     )
@@ -67,6 +68,7 @@ def replay_line(state: Mapping[str, Any], venue_url: str) -> str:
 def intro_lines(
     state: Mapping[str, Any],
     venue_url: str,
+    datadir: str,
     strategy: str,
     api_url: str,
     user: str,
@@ -83,7 +85,7 @@ def intro_lines(
     pair = pairs[0] if pairs else "BTC/USDT"
     secret = password if password is not None else "<your FREQTRADE__API_SERVER__PASSWORD>"
     return [
-        replay_line(state, venue_url),
+        replay_line(state, venue_url, datadir),
         f"demo: freqtrade trade --dry-run with {clean(strategy, 60)} on "
         f"{', '.join(pairs) or 'the overlay pairs'}; the plugins, the overseer's mode and one "
         "line per new candle and pair follow in its log (trading_agent.narration)",
