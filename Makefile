@@ -1,35 +1,74 @@
 # Trading-Agent: one command per job. Run `make help` for the list.
+#
+# `make help` is generated from this file: a `## ` comment directly above a target or a `?=`
+# variable describes it (tests/test_makefile.py checks that every one has one).
 SHELL := /bin/bash
+## the Python that creates .venv
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+## the folder of recorded market data beside the repository
 SHARED_DATA ?= ../shared/data
+## the folder of recorded candles (Freqtrade feather files) the venue serves
 DATADIR ?= $(SHARED_DATA)/binance
+## the local venue's port
 VENUE_PORT ?= 8090
+## the strategy of demo, backtest, hyperopt, plot, reset-params
 STRATEGY ?= EnhancedFlashStrategy
+## the period of backtest and hyperopt (Freqtrade timerange)
 TIMERANGE ?= 20240101-20240920
 CONFIGS := -c user_data/config.json -c user_data/config.offline.json
 # Freqtrade's own sample strategy, straight from the installed package (never a committed copy).
 FT_TEMPLATES = $(shell $(BIN)/python -c 'import freqtrade, os; print(os.path.dirname(freqtrade.__file__) + "/templates")')
+## where Freqtrade finds STRATEGY (Freqtrade's templates for SampleStrategy)
 STRATEGY_PATH ?= $(if $(filter SampleStrategy,$(STRATEGY)),$(FT_TEMPLATES),user_data/strategies)
 
+## hyperopt epochs
 EPOCHS ?= 30
+## hyperopt spaces
 SPACES ?= buy sell
+## hyperopt loss function
 HYPEROPT_LOSS ?= SharpeHyperOptLossDaily
+## the pair of plot
 PAIR ?= ETH/USDT
+## the period of plot (Freqtrade timerange)
 PLOT_TIMERANGE ?= 20240805-20240812
+## one benchmark for bench (bench/bench_<BENCH>.py; empty: all)
+BENCH ?=
 
-.PHONY: help setup test test-elsewhere lint format demo backtest hyperopt plot bench venue clean
+# Hyperopt's best parameters, which Freqtrade loads over the defaults in the strategy's code in
+# every run mode.
+PARAMS_FILE = $(STRATEGY_PATH)/$(STRATEGY).json
+# The first recipe line of every target that runs a strategy: says so when a parameter file is in
+# use (after `make hyperopt`, later backtests trade other parameters).
+define params_notice
+@if [ -f "$(PARAMS_FILE)" ]; then \
+	echo "make $@: $(STRATEGY) runs with the hyperopt parameters in $(PARAMS_FILE)" \
+		"(written $$(date -r "$(PARAMS_FILE)" '+%Y-%m-%d %H:%M')), not the defaults in its code;" \
+		"make reset-params STRATEGY=$(STRATEGY) removes them"; \
+fi
+endef
 
+# Every `?=` variable, for `make help` (which shows their values).
+HELP_VARIABLES := $(shell sed -n 's/^\([A-Z_]*\) *?=.*/\1/p' $(firstword $(MAKEFILE_LIST)))
+
+.PHONY: help setup test test-elsewhere lint format demo backtest hyperopt plot reset-params bench venue clean
+
+## list every target and variable with its value (generated from the ## comments of the Makefile)
 help:
-	@echo "make setup     create .venv and install everything (idempotent)"
-	@echo "make test      run the test suite (ruff + pytest)"
-	@echo "make demo      offline demo: replay venue + freqtrade trade --dry-run, until Ctrl-C"
-	@echo "make backtest  offline Freqtrade backtest on the recorded data (STRATEGY=..., TIMERANGE=...)"
-	@echo "make hyperopt  offline hyperopt (STRATEGY=..., EPOCHS=..., SPACES=..., TIMERANGE=...)"
-	@echo "make plot      offline plot-dataframe of PAIR with the strategy's plot_config"
-	@echo "make bench     run every benchmark under bench/ and print one table"
-	@echo "make venue     run the local MEXC-compatible venue in replay mode"
+	@$(foreach v,$(HELP_VARIABLES),HELP_$(v)='$($(v))') awk ' \
+		/^## / { doc = substr($$0, 4); next } \
+		doc != "" && /^[A-Za-z_][A-Za-z0-9_]* *\?=/ { \
+			name = $$0; sub(/ *\?=.*/, "", name); vn[++nv] = name; vd[nv] = doc } \
+		doc != "" && /^[a-z][a-z0-9-]*:/ { \
+			name = $$0; sub(/:.*/, "", name); tn[++nt] = name; td[nt] = doc } \
+		{ doc = "" } \
+		END { \
+			print "Targets (make TARGET [NAME=value ...]):"; \
+			for (i = 1; i <= nt; i++) printf "  make %-15s %s\n", tn[i], td[i]; \
+			print ""; print "Variables (now):"; \
+			for (i = 1; i <= nv; i++) printf "  %-15s %s [%s]\n", vn[i], vd[i], ENVIRON["HELP_" vn[i]]; \
+		}' $(firstword $(MAKEFILE_LIST))
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -40,49 +79,71 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e ".[dev]"
 	touch $@
 
+## create .venv and install the project with Freqtrade 2026.9 (idempotent)
 setup: $(VENV)/.installed
 
+## ruff check and ruff format --check
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+## format the code with ruff and apply ruff's safe fixes
 format: setup
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+## the test suite: lint, then pytest
 test: lint
 	$(BIN)/python -m pytest -q
 
-# The suite at a moved wall clock (two dates, two time zones) and with numpy's AVX-512 kernels
-# disabled: what another machine or another day would see (about 15-20 minutes; not in CI).
+## the suite at a moved wall clock and time zone, without AVX-512 (15-20 minutes; not in CI)
 test-elsewhere: setup
 	PYTHON=$(BIN)/python tests/run_elsewhere.sh
 
+## the local MEXC-compatible venue in replay mode, until Ctrl-C
 venue: setup
 	$(BIN)/ta-venue --datadir $(DATADIR) --port $(VENUE_PORT) --replay
 
+## offline demo: replay venue + freqtrade trade --dry-run with the REST API, until Ctrl-C
 demo: setup
+	$(params_notice)
 	STRATEGY=$(STRATEGY) STRATEGY_PATH=$(STRATEGY_PATH) DATADIR=$(DATADIR) VENUE_PORT=$(VENUE_PORT) \
 		$(BIN)/python -m trading_agent.launch.demo
 
+## offline Freqtrade backtest of STRATEGY over TIMERANGE on the recorded data
 backtest: setup
+	$(params_notice)
 	$(BIN)/python -m trading_agent.launch.offline -- $(BIN)/freqtrade backtesting $(CONFIGS) \
 		--datadir $(DATADIR) --strategy $(STRATEGY) --strategy-path $(STRATEGY_PATH) \
 		--timeframe 5m --timerange $(TIMERANGE) --export trades --enable-protections
 
+## offline hyperopt of STRATEGY (writes its best parameters to STRATEGY_PATH/STRATEGY.json)
 hyperopt: setup
+	$(params_notice)
 	$(BIN)/python -m trading_agent.launch.offline -- $(BIN)/freqtrade hyperopt $(CONFIGS) \
 		--datadir $(DATADIR) --strategy $(STRATEGY) --strategy-path $(STRATEGY_PATH) \
 		--timeframe 5m --timerange $(TIMERANGE) --hyperopt-loss $(HYPEROPT_LOSS) \
 		--spaces $(SPACES) --epochs $(EPOCHS) -j 2 --enable-protections
 
+## offline plot-dataframe of PAIR over PLOT_TIMERANGE with the strategy's plot_config
 plot: setup
+	$(params_notice)
 	$(BIN)/python -m trading_agent.launch.offline -- $(BIN)/freqtrade plot-dataframe $(CONFIGS) \
 		--datadir $(DATADIR) --strategy $(STRATEGY) --strategy-path $(STRATEGY_PATH) \
 		--timeframe 5m --timerange $(PLOT_TIMERANGE) --pairs $(PAIR)
 
-bench: setup
-	$(BIN)/python -m bench.run_all
+## remove STRATEGY's hyperopt parameter file: it runs on the defaults in its code again
+reset-params:
+	@if [ -f "$(PARAMS_FILE)" ]; then \
+		rm -- "$(PARAMS_FILE)" && echo "removed $(PARAMS_FILE): $(STRATEGY) runs on the defaults in its code"; \
+	else \
+		echo "no parameter file $(PARAMS_FILE): $(STRATEGY) already runs on the defaults in its code"; \
+	fi
 
+## every benchmark under bench/ (or BENCH=name), each row marked against its target
+bench: setup
+	$(BIN)/python -m bench.run_all $(BENCH)
+
+## remove .venv, caches and backtest results
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis user_data/backtest_results

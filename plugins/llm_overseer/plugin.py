@@ -46,6 +46,12 @@ class OverseerPlugin(Plugin):
         state["overseer"] = None
         return state
 
+    @property
+    def mode(self) -> str:
+        """The mode in force: the settings' until the overseer starts, then its own (``llm``
+        becomes ``rules`` without an API key or outside dry-run and live)."""
+        return self.overseer.mode if self.overseer is not None else self.settings.mode
+
     @hookimpl
     def bot_start(self, config: Mapping[str, Any], runmode: str, notify: Notifier) -> None:
         """Build the overseer for this process (mode, journal, ledger, client, worker)."""

@@ -13,6 +13,7 @@ import secrets
 import sys
 from pathlib import Path
 
+from trading_agent.launch.demo_intro import intro_lines, offline_pairs, venue_state
 from trading_agent.launch.processes import run_foreground, running_venue_process
 
 CONFIGS = ["-c", "user_data/config.json", "-c", "user_data/config.offline.json"]
@@ -60,17 +61,21 @@ def main(argv: list[str] | None = None) -> int:
 
     env = api_credentials(dict(os.environ))
     generated = "FREQTRADE__API_SERVER__PASSWORD" not in os.environ
-    print(f"venue: replaying {args.datadir} on http://127.0.0.1:{args.port}", flush=True)
-    print(
-        "FreqUI / REST API: http://127.0.0.1:8080  user: "
-        f"{env['FREQTRADE__API_SERVER__USERNAME']}  password: "
-        f"{env['FREQTRADE__API_SERVER__PASSWORD'] if generated else '(from environment)'}",
-        flush=True,
-    )
     Path("user_data/logs").mkdir(parents=True, exist_ok=True)
     with running_venue_process(
         args.datadir, args.port, replay=True, log=Path("user_data/logs/venue.log")
-    ):
+    ) as venue_url:
+        for line in intro_lines(
+            venue_state(venue_url),
+            venue_url,
+            args.datadir,
+            args.strategy,
+            "http://127.0.0.1:8080",
+            env["FREQTRADE__API_SERVER__USERNAME"],
+            env["FREQTRADE__API_SERVER__PASSWORD"] if generated else None,
+            offline_pairs(),
+        ):
+            print(line, flush=True)
         return run_foreground(
             freqtrade_command(args.strategy, args.strategy_path, args.db_url), env=env
         )

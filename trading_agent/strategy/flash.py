@@ -23,6 +23,7 @@ from trading_agent.strategy.flash_signals import (
     flash_indicators,
     session_thresholds,
 )
+from trading_agent.strategy.narration import AllOf, AtLeast, Check, Flag, Rule
 from trading_agent.strategy.risk import agent_protections, capped_roi
 
 logger = logging.getLogger(__name__)
@@ -97,6 +98,26 @@ class FlashStrategyBase(AgentStrategy):
                 "momentum": self.momentum_scale.value,
                 "volatility": self.volatility_scale.value,
             },
+        )
+
+    def narration_rules(self) -> tuple[Rule, ...]:
+        """The flash trigger as narration rules: ``min_signals`` of the three components
+        (each against its session threshold, as in :meth:`signal_components`) and positive
+        momentum (:func:`~trading_agent.strategy.flash_signals.flash_entry`)."""
+        components = (
+            Check("imbalance", ">", "threshold_imbalance"),
+            Check("momentum_pct", ">", "threshold_momentum", label="momentum %"),
+            AllOf(
+                "volatility breakout",
+                (
+                    Check("volatility_pct", ">", "threshold_volatility", label="volatility %"),
+                    Flag("breakout", "no close above the prior range"),
+                ),
+            ),
+        )
+        return (
+            AtLeast("flash signals", int(self.min_signals.value), components),
+            Check("momentum_pct", ">", 0, label="momentum %"),
         )
 
     def signal_components(self, dataframe: DataFrame) -> dict[str, pd.Series]:
