@@ -2,7 +2,9 @@
 
 1. Callback latency. One "bot iteration" is the worst case of a Freqtrade loop for 2 pairs:
    a new candle on each, so the strategy analyses both, then the overseer hooks ``bot_loop``,
-   ``approve_entry``, ``risk_advice`` and ``exit_advice``. It is timed with the overseer in
+   ``approve_entry``, ``risk_advice`` and ``exit_advice``; with the overseer on, the analysis
+   includes its ``add_indicators`` columns (its market features, computed on every new
+   candle's frame in dry-run and live). It is timed with the overseer in
    ``llm`` mode against the local stub server holding *every* answer for 10 s, in ``rules``
    mode, and with the overseer ``off``; iterations rotate between the three so machine noise
    hits all alike. The stub runs in a child process, as a real model server is elsewhere:
@@ -21,7 +23,8 @@
      a frame and are merged into the cached ones, then ``_analyze_ticker_internal``), network
      time left out: what a light strategy's bot does per pair and new candle.
 
-   Rows: p50/p99 ratio on/off (target <= 1.1x) and the hooks' own time in microseconds.
+   Rows: p50/p99 ratio on/off (target <= 1.1x) and the hooks' own time in microseconds; and
+   the overseer's ``add_indicators`` alone on 1000 rows.
 
    Python's cyclic garbage collector is paused while iterations are timed and run every 50
    iterations in between (as ``timeit`` pauses it). Left on, its collections (gen-1 pauses of
@@ -35,14 +38,15 @@
    own ``dp.get_analyzed_dataframe`` would hand a new slice of <= 1000 rows (measured too).
    Here: 3000 real 5m candles of BTC
    and ETH analysed once by the real pipeline (plus the overseer's own ``add_indicators``
-   column, as in a backtest), the overseer in ``rules`` mode (runmode backtest), a synthetic
+   columns, as in a backtest), the overseer in ``rules`` mode (runmode backtest), a synthetic
    open long on BTC throughout (so the pattern columns are read on every candle, the worst
-   case), and the same loop on frames without the overseer column (the window computed per
-   candle, as in dry-run). Rows: microseconds of ``bot_loop`` per candle for the 2 pairs.
+   case). Rows: microseconds of ``bot_loop`` per candle for the 2 pairs.
 
 3. Modelled daily cost. The overseer runs at default settings (tiers, schedule, triggers,
    prompts, cache) in ``llm`` mode over 3 real days of BTC and ETH 5m candles
-   (2024-08-03 .. 2024-08-06, which includes the 5 August sell-off) against the stub, which
+   (2024-08-03 .. 2024-08-06, which includes the 5 August sell-off; each candle's frame of
+   400 rows with the session plugin's and the overseer's columns, computed per candle as in
+   dry-run) against the stub, which
    answers with a realistic neutral decision and reports ``usage`` as characters / 4 of the
    real request (messages and JSON schema) and answer -- an estimate, not a tokenizer. Cost =
    usage x the default price table (assumed OpenRouter prices, see docs/overseer.md).
@@ -68,12 +72,13 @@ from freqtrade.data.dataprovider import DataProvider
 from freqtrade.enums import CandleType, RunMode
 from freqtrade.strategy import IStrategy
 
+from plugins.llm_overseer import columns as col
 from plugins.llm_overseer.plugin import OverseerPlugin
 from plugins.llm_overseer.settings import Settings
 from plugins.patterns.plugin import PatternsPlugin
 from plugins.session_manager.plugin import SessionPlugin
 from tests.conftest import shared_data_dir
-from tests.openai_stub_server import Reply, StubProcess, StubServer
+from tests.openai_stub_server import Reply, StubProcess, StubServer, wait_for
 from trading_agent import TradeSnapshot
 from trading_agent.candles import AnalyzedCandles, ticks_of
 
@@ -164,9 +169,12 @@ class _LightStrategy(IStrategy):
     minimal_roi = {"0": 0.02}
     stoploss = -0.05
 
+    #: The overseer whose columns the analysis joins (``None``: no plugin columns).
+    overseer: OverseerPlugin | None = None
+
     def populate_indicators(self, dataframe: pd.DataFrame, metadata: dict) -> pd.DataFrame:
-        """The 15 indicator columns."""
-        return _talib_indicators(dataframe)
+        """The 15 indicator columns (and the overseer's, as the plugin manager joins them)."""
+        return _with_overseer(_talib_indicators(dataframe), metadata["pair"], self.overseer)
 
     def populate_entry_trend(self, dataframe: pd.DataFrame, metadata: dict) -> pd.DataFrame:
         """Entry and exit signals (both here: the split does not matter for timing)."""
@@ -193,7 +201,7 @@ class _FreqtradeNewCandle:
     instance per variant, since Freqtrade analyses a candle only once per instance.
     """
 
-    def __init__(self, data: dict[str, pd.DataFrame], variants: list[str]) -> None:
+    def __init__(self, data: dict[str, pd.DataFrame], plugins: dict[str, OverseerPlugin]) -> None:
         config = {
             "timeframe": "5m",
             "runmode": RunMode.DRY_RUN,
@@ -202,9 +210,10 @@ class _FreqtradeNewCandle:
             "candle_type_def": CandleType.SPOT,
         }
         self.strategies: dict[str, IStrategy] = {}
-        for label in variants:
+        for label, plugin in plugins.items():
             strategy = _LightStrategy(config)
             strategy.dp = DataProvider(config, None, None)
+            strategy.overseer = plugin
             self.strategies[label] = strategy
         self.data = data
         self.raw = {}
@@ -261,14 +270,37 @@ def _real_columns(
     return pd.concat([df, *(x for x in parts if x is not None)], axis=1)
 
 
-def _strategy_work(frames: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
-    """Stand-in for a strategy's analysis of a new candle: TA-Lib columns on each frame."""
-    return {pair: _talib_columns(src) for pair, src in frames.items()}
+def _with_overseer(df: pd.DataFrame, pair: str, overseer: OverseerPlugin | None) -> pd.DataFrame:
+    """``df`` joined with the overseer's ``add_indicators`` columns, if it adds any."""
+    extra = (
+        None
+        if overseer is None
+        else overseer.add_indicators(dataframe=df, pair=pair, timeframe="5m", runmode="dry_run")
+    )
+    return df if extra is None else pd.concat([df, extra], axis=1)
 
 
-def _real_pipeline(frames: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
-    """A real analysis of a new candle: TA-Lib, patterns and session columns on each frame."""
-    return {pair: _real_columns(src, pair) for pair, src in frames.items()}
+def _with_sessions(df: pd.DataFrame, pair: str) -> pd.DataFrame:
+    """``df`` joined with the session plugin's columns (prompts carry its session)."""
+    extra = _SESSIONS.add_indicators(dataframe=df, pair=pair, timeframe="5m", runmode="dry_run")
+    return pd.concat([df, extra], axis=1)
+
+
+def _strategy_work(
+    frames: dict[str, pd.DataFrame], overseer: OverseerPlugin
+) -> dict[str, pd.DataFrame]:
+    """Stand-in for a strategy's analysis of a new candle: TA-Lib columns on each frame, and
+    the overseer's columns."""
+    return {
+        pair: _with_overseer(_talib_columns(src), pair, overseer) for pair, src in frames.items()
+    }
+
+
+def _real_pipeline(
+    frames: dict[str, pd.DataFrame], overseer: OverseerPlugin | None = None
+) -> dict[str, pd.DataFrame]:
+    """A real analysis of a new candle: TA-Lib, patterns, session and overseer columns."""
+    return {pair: _real_columns(src, pair, overseer=overseer) for pair, src in frames.items()}
 
 
 def _latency_rows(
@@ -392,9 +424,9 @@ def bench_latency(
         gc_enabled = gc.isenabled()
         gc.disable()
         try:
-            stand_in = iterate(lambda f, _: _strategy_work(f), 0, loops)
-            real = iterate(lambda f, _: _real_pipeline(f), loops, real_loops)
-            freqtrade = _FreqtradeNewCandle(data, list(plugins))
+            stand_in = iterate(lambda f, label: _strategy_work(f, plugins[label]), 0, loops)
+            real = iterate(lambda f, label: _real_pipeline(f, plugins[label]), loops, real_loops)
+            freqtrade = _FreqtradeNewCandle(data, plugins)
             in_freqtrade = iterate(
                 freqtrade.analyse, loops + real_loops, ft_loops, prepare=freqtrade.inputs
             )
@@ -404,7 +436,7 @@ def bench_latency(
         now = real[2]
         # Between candles (Freqtrade loops every ~5 s, 60 times per 5m candle): same frames.
         between: list[float] = []
-        analyzed = _real_pipeline(frames_at(now))
+        analyzed = _real_pipeline(frames_at(now), plugins["llm"])
         for k in range(loops):
             now_k = now + timedelta(seconds=5 * (k % 59))
             t1 = time.perf_counter()
@@ -431,36 +463,56 @@ def bench_latency(
             "value": round(_pct(between, 50) * 1e6, 1),
             "unit": "us",
             "target": "",
-            "note": f"same frames (real pipeline), 5 s loop steps (features cached); p99 "
+            "note": f"same frames (real pipeline), 5 s loop steps; p99 "
             f"{_pct(between, 99) * 1e6:.1f} us",
         }
     )
-    return rows
+    return rows + _add_indicators_rows(frames_at(now), plugins["rules"])
+
+
+def _add_indicators_rows(
+    frames: dict[str, pd.DataFrame], plugin: OverseerPlugin, repeat: int = 400
+) -> list[dict[str, Any]]:
+    """The overseer's ``add_indicators`` on each pair's 1000-row frame (dry-run, per candle)."""
+    times = []
+    for k in range(repeat):
+        for pair, df in frames.items():
+            t0 = time.perf_counter()
+            plugin.add_indicators(dataframe=df, pair=pair, timeframe="5m", runmode="dry_run")
+            if k:  # the first call imports and warms up
+                times.append(time.perf_counter() - t0)
+    return [
+        {
+            "name": "overseer add_indicators per new candle, one pair (1000 rows)",
+            "value": round(_pct(times, 50) * 1e6, 1),
+            "unit": "us",
+            "target": "",
+            "note": f"p50; p99 {_pct(times, 99) * 1e6:.1f} us; its {len(col.COLUMNS)} columns "
+            "on a freshly refreshed frame, as in dry-run and live (included in the iterations "
+            "above)",
+        }
+    ]
 
 
 def bench_backtest_loop(data: dict[str, pd.DataFrame], candles: int = 3000) -> list[dict[str, Any]]:
-    """``bot_loop`` per candle as a backtest calls it, with and without the overseer column."""
+    """``bot_loop`` per candle as a backtest calls it, on whole frames and on slices."""
     start = pd.Timestamp("2024-06-10 00:00", tz="UTC")
     settings = Settings(mode="rules")
     column_plugin = OverseerPlugin(settings)
-    analysed: dict[str, dict[str, pd.DataFrame]] = {"column": {}, "window": {}}
+    frames: dict[str, pd.DataFrame] = {}
     add_s = 0.0
     for pair, df in data.items():
         first = int(df["date"].searchsorted(start)) - 1000
         src = df.iloc[first : first + 1000 + candles].reset_index(drop=True)
-        analysed["window"][pair] = _real_columns(src, pair, runmode="backtest")
+        analysed = _real_columns(src, pair, runmode="backtest")
         t0 = time.perf_counter()
         extra = column_plugin.add_indicators(
             dataframe=src, pair=pair, timeframe="5m", runmode="backtest"
         )
         add_s += time.perf_counter() - t0
-        analysed["column"][pair] = pd.concat([analysed["window"][pair], extra], axis=1)
+        frames[pair] = pd.concat([analysed, extra], axis=1)
     per_candle: dict[str, float] = {}
-    for label, frames, whole in (
-        ("whole", analysed["column"], True),
-        ("column", analysed["column"], False),
-        ("window", analysed["window"], False),
-    ):
+    for label, whole in (("whole", True), ("slices", False)):
         plugin = OverseerPlugin(settings)
         plugin.bot_start(
             config={"timeframe": "5m"}, runmode="backtest", notify=lambda *a, **k: None
@@ -477,6 +529,7 @@ def bench_backtest_loop(data: dict[str, pd.DataFrame], candles: int = 3000) -> l
             amount=0.001,
             stake_amount=float(close.iloc[999]) * 0.001,
         )
+        readers: dict[str, dict[str, Any]] = {p: {} for p in frames}  # as AgentStrategy keeps
         spent = 0.0
         for k in range(candles):
             now = start + pd.Timedelta(minutes=5 * k)
@@ -484,7 +537,7 @@ def bench_backtest_loop(data: dict[str, pd.DataFrame], candles: int = 3000) -> l
             for p, df in frames.items():
                 end = int(dates[p].searchsorted(now))
                 if whole:  # as the strategies hand it in backtests (AgentStrategy)
-                    analyzed[p] = AnalyzedCandles(df, end)
+                    analyzed[p] = AnalyzedCandles(df, end, readers[p])
                 else:  # as DataProvider.get_analyzed_dataframe slices
                     analyzed[p] = df.iloc[max(end - 1000, 0) : end]
             t0 = time.perf_counter()
@@ -500,25 +553,17 @@ def bench_backtest_loop(data: dict[str, pd.DataFrame], candles: int = 3000) -> l
             "target": "",
             "note": f"{candles} real 5m candles, one frame per pair bounded at the known rows "
             "(AnalyzedCandles, as the strategies hand it in backtests), real pipeline "
-            f"columns + overseer_vol_ratio; add_indicators "
+            f"columns + the overseer's; its add_indicators "
             f"{add_s / (len(data) * (candles + 1000)) * 1e9:.0f} ns per candle and pair; "
             f"synthetic open long on BTC throughout",
         },
         {
-            "name": "overseer bot_loop per backtest candle, 2 pairs (rules, column, slices)",
-            "value": round(per_candle["column"] * 1e6, 1),
+            "name": "overseer bot_loop per backtest candle, 2 pairs (rules, slices)",
+            "value": round(per_candle["slices"] * 1e6, 1),
             "unit": "us",
             "target": "",
             "note": "same loop, each candle a new slice of <= 1000 rows (Freqtrade's "
-            "dp.get_analyzed_dataframe): arrays taken anew per candle",
-        },
-        {
-            "name": "overseer bot_loop per backtest candle, 2 pairs (rules, no column)",
-            "value": round(per_candle["window"] * 1e6, 1),
-            "unit": "us",
-            "target": "",
-            "note": "same loop, frames without the overseer column: the volatility window is "
-            "computed per candle (the dry-run path)",
+            "dp.get_analyzed_dataframe): the cells read from a new frame each candle",
         },
     ]
 
@@ -546,9 +591,12 @@ def bench_cost(data: dict[str, pd.DataFrame]) -> list[dict[str, Any]]:
         worker = plugin.overseer.worker
         for k in range(days * 288):
             now = start + pd.Timedelta(minutes=5 * k)
-            frames = _known_frames(data, now, 400)
+            frames = {
+                pair: _with_overseer(_with_sessions(df, pair), pair, plugin)
+                for pair, df in _known_frames(data, now, 400).items()
+            }
             plugin.bot_loop(current_time=now.to_pydatetime(), analyzed=frames, open_trades=[])
-            worker.wait_idle(10)
+            wait_for(worker.idle, 10)
         plugin.bot_stop()
         con = sqlite3.connect(f"{tmp}/j.sqlite")
         calls = con.execute(

@@ -4,10 +4,12 @@ Real HTTP on 127.0.0.1 (an ephemeral port), spoken to by the real ``openai`` cli
 request to ``POST /chat/completions`` takes the next scripted :class:`Reply` (or the default
 one): a valid answer, any text (malformed JSON, missing fields, out-of-range numbers), an HTTP
 error with headers (429 with ``retry-after``, 500), a delay before answering (timeouts, very
-slow answers), or a 400 refusal of ``json_schema`` response formats. Answers report ``usage``
-like the real API: when not scripted, ``prompt_tokens`` is (the characters of the request's
-messages and of its ``response_format`` schema) / 4 and ``completion_tokens`` the answer's
-characters / 4 -- an estimate (about 4 characters per token), labelled as such here.
+slow answers), a 400 refusal of ``json_schema`` response formats, or a raw body sent as is
+(an HTML proxy page, JSON that is no chat completion). Answers report ``usage`` like the real
+API: when not scripted, ``prompt_tokens`` is (the characters of the request's messages and of
+its ``response_format`` schema) / 4 and ``completion_tokens`` the answer's characters / 4 --
+an estimate (about 4 characters per token), labelled as such here. A scripted ``usage`` may
+be any JSON value (a malformed one too), or :data:`NO_USAGE` to leave the field out.
 
 Every request is recorded (body and whether an ``Authorization`` header came) for assertions.
 Delays wait on an event that :meth:`StubServer.stop` sets, so tearing down never waits out a
@@ -28,6 +30,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from multiprocessing.connection import Connection
 from typing import Any
 
+#: A scripted ``usage`` that leaves the field out of the answer.
+NO_USAGE = object()
+
 
 @dataclass
 class Reply:
@@ -38,8 +43,11 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     body: dict[str, Any] | None = None
     delay_s: float = 0.0
-    usage: tuple[int, int] | None = None
+    usage: tuple[int, int] | Any = None
     reject_json_schema: bool = False
+    #: Sent as the whole body of a 200, with ``content_type``, instead of a chat completion.
+    raw: str | None = None
+    content_type: str = "application/json"
 
     @classmethod
     def answer(cls, data: dict[str, Any] | str, **kw: Any) -> Reply:
@@ -56,6 +64,32 @@ class Reply:
 
 def _estimate(chars: int) -> int:
     return max(1, chars // 4)
+
+
+def _usage(prompt_tokens: Any, completion_tokens: Any) -> dict[str, Any]:
+    total = (
+        prompt_tokens + completion_tokens
+        if isinstance(prompt_tokens, int) and isinstance(completion_tokens, int)
+        else None
+    )
+    return {
+        "prompt_tokens": prompt_tokens,
+        "completion_tokens": completion_tokens,
+        "total_tokens": total,
+    }
+
+
+def wait_for(condition: Callable[[], bool], timeout: float, step: float = 0.01) -> bool:
+    """Poll ``condition`` until it holds or ``timeout`` seconds pass; its last value.
+
+    For tests and the benchmark, e.g. until the overseer's worker is idle.
+    """
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() >= deadline:
+            return condition()
+        time.sleep(step)
+    return True
 
 
 class StubServer:
@@ -141,44 +175,47 @@ class StubServer:
                 if reply.status != 200:
                     self._send(reply.status, reply.body or {}, reply.headers)
                     return
+                if reply.raw is not None:
+                    self._send(200, reply.raw, reply.headers, reply.content_type)
+                    return
                 content = reply.content or ""
-                if reply.usage is not None:
+                payload: dict[str, Any] = {
+                    "id": f"chatcmpl-stub-{len(stub.requests)}",
+                    "object": "chat.completion",
+                    "created": int(time.time()),
+                    "model": body.get("model", "stub"),
+                    "choices": [
+                        {
+                            "index": 0,
+                            "message": {"role": "assistant", "content": content},
+                            "finish_reason": "stop",
+                        }
+                    ],
+                }
+                if isinstance(reply.usage, tuple):
                     prompt_tokens, completion_tokens = reply.usage
-                else:
+                    payload["usage"] = _usage(prompt_tokens, completion_tokens)
+                elif reply.usage is None:
                     chars = sum(len(str(m.get("content", ""))) for m in body.get("messages", []))
                     # a JSON schema in response_format is input too (providers bill it)
                     chars += len(json.dumps(body.get("response_format") or "")) - 2
-                    prompt_tokens, completion_tokens = _estimate(chars), _estimate(len(content))
-                self._send(
-                    200,
-                    {
-                        "id": f"chatcmpl-stub-{len(stub.requests)}",
-                        "object": "chat.completion",
-                        "created": int(time.time()),
-                        "model": body.get("model", "stub"),
-                        "choices": [
-                            {
-                                "index": 0,
-                                "message": {"role": "assistant", "content": content},
-                                "finish_reason": "stop",
-                            }
-                        ],
-                        "usage": {
-                            "prompt_tokens": prompt_tokens,
-                            "completion_tokens": completion_tokens,
-                            "total_tokens": prompt_tokens + completion_tokens,
-                        },
-                    },
-                    reply.headers,
-                )
+                    payload["usage"] = _usage(_estimate(chars), _estimate(len(content)))
+                elif reply.usage is not NO_USAGE:
+                    payload["usage"] = reply.usage  # any value, as scripted
+                self._send(200, payload, reply.headers)
 
             def _send(
-                self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None
+                self,
+                status: int,
+                payload: dict[str, Any] | str,
+                headers: dict[str, str] | None = None,
+                content_type: str = "application/json",
             ) -> None:
-                data = json.dumps(payload).encode()
+                text = payload if isinstance(payload, str) else json.dumps(payload)
+                data = text.encode()
                 try:
                     self.send_response(status)
-                    self.send_header("content-type", "application/json")
+                    self.send_header("content-type", content_type)
                     self.send_header("content-length", str(len(data)))
                     for k, v in (headers or {}).items():
                         self.send_header(k, v)

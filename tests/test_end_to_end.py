@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 import subprocess
 import time
@@ -59,6 +60,12 @@ ANSWERS = {
     },
 }
 
+
+#: A narration line on a new candle (trading_agent.strategy.narration.candle_line).
+NARRATED_CANDLE = re.compile(
+    r"trading_agent\.narration - INFO - (BTC|ETH)/USDT \d{4}-\d\d-\d\d \d\d:\d\d close [\d.]+ "
+    r"\| (no signal|entry signal|exit signal)[^\n]* \| session \w+"
+)
 
 #: Keep a forced position open while a test looks at it: the strategy's exit signal could
 #: otherwise close it on the next candle (ROI and stops are far away within the test's minutes).
@@ -206,6 +213,20 @@ def test_offline_journey_with_overseer_and_restart(tmp_path: Path, binance_dir: 
                     timeout=90,
                     what="overseer calls in the journal",
                 )
+
+                # the bot says what it runs, and what each new candle of each pair brought
+                def narrated_log() -> str | None:
+                    text = log.read_text()
+                    return text if NARRATED_CANDLE.search(text) else None
+
+                text = wait_for(narrated_log, timeout=60, what="a narration line for a candle")
+                said = f"trading_agent.narration - INFO - {STRATEGY} on BTC/USDT, ETH/USDT"
+                assert f"{said} (5m candles), dry_run" in text
+                plugins = "plugins: session_manager, patterns, orderbook, llm_overseer (mode llm)"
+                assert plugins in text
+                api_url = api.base.removesuffix("/api/v1")
+                assert f"REST API and FreqUI: {api_url} (user {USER})" in text
+                assert f"{api_url}/api/v1/forceenter" in text and PASSWORD not in text
 
                 entered = api("/forceenter", "POST", {"pair": "BTC/USDT"})
                 trade_id = entered["trade_id"]

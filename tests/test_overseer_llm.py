@@ -20,10 +20,11 @@ from datetime import UTC, datetime, timedelta
 import pandas as pd
 import pytest
 
+from plugins.llm_overseer.features import market_columns
 from plugins.llm_overseer.overseer import Overseer
 from plugins.llm_overseer.plugin import OverseerPlugin
 from plugins.llm_overseer.settings import Settings
-from tests.openai_stub_server import Reply, StubProcess, StubServer
+from tests.openai_stub_server import Reply, StubProcess, StubServer, wait_for
 from trading_agent import TradeSnapshot
 
 NOW = datetime(2024, 7, 9, 14, 0, tzinfo=UTC)
@@ -73,12 +74,14 @@ def stub():
 
 @pytest.fixture(scope="module")
 def frames() -> dict[str, pd.DataFrame]:
+    """The last 400 real candles before ``NOW`` with the overseer's columns, per pair."""
     from tests.conftest import load_candles
 
     out = {}
     for name, pair in (("BTC_USDT", "BTC/USDC"), ("ETH_USDT", "ETH/USDC")):
         df = load_candles(name, "5m")
-        out[pair] = df[df["date"] < NOW].tail(400).reset_index(drop=True)
+        df = df[df["date"] < NOW].tail(400).reset_index(drop=True)
+        out[pair] = pd.concat([df, market_columns(df)], axis=1)
     return out
 
 
@@ -114,7 +117,7 @@ def rows(tmp_path, sql: str) -> list[sqlite3.Row]:
 
 def run_once(ov: Overseer, frames, pairs=("BTC/USDC",), now=NOW, trades=()) -> None:
     ov.on_loop(now, {p: frames[p] for p in pairs}, list(trades))
-    assert ov.worker is not None and ov.worker.wait_idle(15)
+    assert ov.worker is not None and wait_for(ov.worker.idle, 15)
 
 
 def test_valid_answer_is_applied_journalled_and_costed(tmp_path, stub, frames) -> None:

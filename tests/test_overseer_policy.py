@@ -17,7 +17,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from plugins.llm_overseer.context import TradeHistory, build_features
 from plugins.llm_overseer.decisions import (
     ALL_PAIRS,
     InvalidAnswer,
@@ -26,19 +25,35 @@ from plugins.llm_overseer.decisions import (
     answer_to_proposals,
     parse_answer,
 )
+from plugins.llm_overseer.features import market_columns
+from plugins.llm_overseer.market import PairFeatures, latest_closed, market_now, pair_features
 from plugins.llm_overseer.overseer import Overseer
 from plugins.llm_overseer.plugin import OverseerPlugin
+from plugins.llm_overseer.portfolio import TradeHistory
 from plugins.llm_overseer.rules import rules_proposals
 from plugins.llm_overseer.settings import Settings
 from plugins.llm_overseer.store import DecisionStore
 from plugins.llm_overseer.triggers import Scheduler
-from trading_agent import TradeSnapshot
+from tests import golden
+from trading_agent import AnalyzedCandles, TradeSnapshot
+from trading_agent.candles import ticks_of
 
 T0 = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
+TF = timedelta(minutes=5)
 
 
 def _at(df: pd.DataFrame, ts: datetime) -> pd.DataFrame:
     return df[df["date"] <= ts].tail(400)
+
+
+def features_at(
+    df: pd.DataFrame, now: datetime, indicator_columns: tuple[str, ...] = ()
+) -> PairFeatures | None:
+    """The overseer's view of ``df`` at ``now``: its columns, the latest closed row, read."""
+    frame = pd.concat([df, market_columns(df)], axis=1)
+    _, row = latest_closed(AnalyzedCandles(frame), ticks_of(frame["date"]), now, TF)
+    market = market_now("BTC/USDC", row, frame.columns, Settings().escalation.high_vol_ratio)
+    return None if market is None else pair_features(market, indicator_columns)
 
 
 # ---------------------------------------------------------------- settings
@@ -67,7 +82,7 @@ def test_plugin_pickles_before_and_after_start(tmp_path) -> None:
     plugin = OverseerPlugin(Settings(journal_path=str(tmp_path / "j.sqlite")))
     assert plugin.name == "llm_overseer"
     pickle.loads(pickle.dumps(plugin))
-    plugin.bot_start(config={}, runmode="dry_run", notify=lambda *a, **k: None)
+    plugin.bot_start(config={"timeframe": "5m"}, runmode="dry_run", notify=lambda *a, **k: None)
     assert plugin.overseer is not None
     clone = pickle.loads(pickle.dumps(plugin))  # hyperopt-style pickling drops the threads
     assert clone.overseer is None
@@ -261,7 +276,7 @@ def test_any_model_output_stays_within_hard_limits(
             }
         }
     )
-    config = {"stoploss": -strategy_stop} if strategy_stop else {}
+    config = {"timeframe": "5m", **({"stoploss": -strategy_stop} if strategy_stop else {})}
     ov = Overseer(s, config=config, runmode="backtest")
     limit = min(max_stop, strategy_stop) if strategy_stop else max_stop
     now = T0
@@ -269,9 +284,13 @@ def test_any_model_output_stays_within_hard_limits(
         text = json.dumps(payload, allow_nan=True) if isinstance(payload, dict) else payload
         for candidate in (text, text.replace("NaN", "1e308")):
             try:
-                ov.ingest_answer(tier, "BTC/USDC", candidate, now)
-            except ValueError as exc:  # pragma: no cover - ingest must never raise
-                raise AssertionError(f"ingest raised {exc}") from exc
+                answer = parse_answer(tier, candidate)
+            except InvalidAnswer:
+                continue  # invalid answers are retried, then replaced by the rules policy
+            proposals = answer_to_proposals(
+                answer, tier, "BTC/USDC", s.authority, s.decisions, ov.strategy_stop
+            )
+            ov.apply(proposals, now)
         now += timedelta(minutes=7)
         advice = ov.risk("BTC/USDC", now)
         if advice is None:
@@ -286,17 +305,20 @@ def test_any_model_output_stays_within_hard_limits(
 
 def test_features_are_causal_and_use_closed_candles_only(btc_5m) -> None:
     now = datetime(2024, 7, 9, 14, 0, tzinfo=UTC)
-    full = build_features("BTC/USDC", btc_5m, now, timeframe=timedelta(minutes=5))
-    trimmed = build_features("BTC/USDC", _at(btc_5m, now), now, timeframe=timedelta(minutes=5))
-    assert full is not None and full == trimmed
+    full = features_at(btc_5m, now)
+    trimmed = features_at(_at(btc_5m, now), now)
+    assert (
+        full is not None
+        and golden.mismatch(golden.to_plain(full), golden.to_plain(trimmed)) is None
+    )
     # the candle opening at `now` has not closed: the last candle used opened at now - 5m
-    assert full.candle_time == now - timedelta(minutes=5)
+    assert full.candle_time == now - TF
     closes = btc_5m.set_index("date")["close"]
-    assert full.close == closes[now - timedelta(minutes=5)]
+    assert full.close == closes[now - TF]
     # later data cannot change the features at `now`
     tampered = btc_5m.copy()
     tampered.loc[tampered["date"] >= now, "close"] *= 10
-    assert build_features("BTC/USDC", tampered, now, timeframe=timedelta(minutes=5)) == full
+    assert features_at(tampered, now) == full
 
 
 def test_features_handle_missing_and_present_indicator_columns(btc_5m) -> None:
@@ -308,19 +330,12 @@ def test_features_handle_missing_and_present_indicator_columns(btc_5m) -> None:
     df["pattern_double_top_neckline"] = 61000.0  # synthetic price level: not a pattern
     df["cdl_hammer"] = 0
     df.loc[df.index[-1], "cdl_hammer"] = 1  # synthetic, on the candle that has not closed
-    f = build_features(
-        "BTC/USDC",
-        df,
-        now,
-        timeframe=timedelta(minutes=5),
-        indicator_columns=["rsi", "adx"],
-        pattern_prefixes=["pattern_", "cdl_"],
-        pattern_exclude_suffixes=["_neckline"],
-    )
+    df["cdl_not_a_talib_pattern"] = 1  # synthetic: not a name the patterns plugin writes
+    f = features_at(df, now, indicator_columns=("rsi", "adx"))
     assert f is not None and f.indicators == {"rsi": 55.0}
     assert f.patterns == {"pattern_double_top": -1}
-    assert build_features("BTC/USDC", df[["date", "open"]], now) is None
-    assert build_features("BTC/USDC", df.head(10), now) is None
+    assert f.session is None  # no session column: no session
+    assert features_at(df.head(10), now) is None
 
 
 def _crash_frame(btc_5m) -> tuple[pd.DataFrame, datetime]:
@@ -336,7 +351,7 @@ def _crash_frame(btc_5m) -> tuple[pd.DataFrame, datetime]:
 def test_rules_policy_is_deterministic_and_reacts_to_a_real_crash(btc_5m) -> None:
     s = Settings.model_validate({"escalation": {"flash_crash_return": 0.03}})
     df, now = _crash_frame(btc_5m)
-    f = build_features("BTC/USDC", df, now, timeframe=timedelta(minutes=5))
+    f = features_at(df.tail(400), now)
     history = TradeHistory(1000.0)
     trade = TradeSnapshot(  # synthetic open long on the real candles
         trade_id=1,
@@ -355,32 +370,38 @@ def test_rules_policy_is_deterministic_and_reacts_to_a_real_crash(btc_5m) -> Non
     assert p.pause_entries and p.exit_position
     assert p.stop_distance == s.rules.emergency_stop_distance
     calm_now = datetime(2024, 7, 9, 14, 0, tzinfo=UTC)
-    calm = build_features("BTC/USDC", _at(btc_5m, calm_now), calm_now)
+    calm = features_at(_at(btc_5m, calm_now), calm_now)
     (q,) = rules_proposals(calm, history.state(calm_now, [], {}), s)
     assert not q.pause_entries and not q.exit_position and q.stop_distance is None
+
+
+def losing_trades(n: int, now: datetime, stake: float, loss: float) -> list[TradeSnapshot]:
+    """``n`` synthetic long BTC trades, closed one an hour before ``now``, each losing ``loss``."""
+    return [
+        TradeSnapshot(
+            trade_id=100 + i,
+            pair="BTC/USDC",
+            is_short=False,
+            is_open=False,
+            open_date=now - timedelta(hours=n + 1 - i),
+            open_rate=100.0,
+            amount=stake / 100.0,
+            stake_amount=stake,
+            close_date=now - timedelta(hours=n - i),
+            profit_abs=-loss * stake,
+            profit_ratio=-loss,
+        )
+        for i in range(n)
+    ]
 
 
 def test_losing_streak_and_drawdown_feed_rules_and_triggers(btc_5m) -> None:
     s = Settings()
     now = datetime(2024, 7, 9, 14, 0, tzinfo=UTC)
-    f = build_features("BTC/USDC", _at(btc_5m, now), now)
+    f = features_at(_at(btc_5m, now), now)
     history = TradeHistory(1000.0)
-    for i in range(4):  # synthetic losing trades
-        history.add_closed(
-            TradeSnapshot(
-                trade_id=i,
-                pair="BTC/USDC",
-                is_short=False,
-                is_open=False,
-                open_date=now - timedelta(hours=5 - i),
-                open_rate=100.0,
-                amount=1.0,
-                stake_amount=100.0,
-                close_date=now - timedelta(hours=4 - i),
-                profit_abs=-12.0,
-                profit_ratio=-0.12,
-            )
-        )
+    for trade in losing_trades(4, now, stake=100.0, loss=0.12):
+        history.add_closed(trade)
     pf = history.state(now, [], {})
     assert pf.losing_streak == 4 and pf.drawdown == pytest.approx(0.048)
     (p,) = rules_proposals(f, pf, s)
@@ -402,7 +423,7 @@ def test_scheduler_runs_tier1_on_its_interval(btc_5m) -> None:
     start = datetime(2024, 7, 9, 14, 0, tzinfo=UTC)
     for k in range(12):  # one hour of 5m loops
         now = start + timedelta(minutes=5 * k)
-        f = build_features("BTC/USDC", _at(btc_5m, now), now)
+        f = features_at(_at(btc_5m, now), now)
         due = sched.due(f, history.state(now, [], {}), now)
         tiers.append(due.tier if due else 0)
     assert tiers.count(1) == 4 and tiers[0] == 1 and tiers[3] == 1
@@ -415,7 +436,7 @@ def test_prompts_are_compact_versioned_and_anonymised(btc_5m) -> None:
     now = datetime(2024, 7, 9, 14, 0, tzinfo=UTC)
     df = _at(btc_5m, now).copy()
     df["atr"] = 350.0  # synthetic indicator in price units
-    f = build_features("BTC/USDC", df, now, indicator_columns=["atr"])
+    f = features_at(df, now, indicator_columns=("atr",))
     pf = TradeHistory(1000.0).state(now, [], {})
     plain = build_prompt(1, f, pf, {"stake_multiplier": 1.0}, s.authority)
     anon = build_prompt(
@@ -436,7 +457,7 @@ def test_prompts_are_compact_versioned_and_anonymised(btc_5m) -> None:
         assert "2024" not in text and close not in text  # no dates, no price levels
     assert json.loads(user_anon)["market"]["ind"]["atr"] == pytest.approx(350.0 / f.close, 1e-3)
     assert "session" not in json.loads(user_anon)["market"]
-    assert plain.chars < 2000  # compact
+    assert sum(len(m["content"]) for m in plain.messages) < 2000  # compact
     # same closed candles -> byte-identical prompt (the cache relies on it)
     again = build_prompt(1, f, pf, {"stake_multiplier": 1.0}, s.authority)
     assert again.digest == plain.digest
@@ -453,7 +474,12 @@ def test_plugin_hooks_match_the_hook_specs(tmp_path, btc_5m) -> None:
     pm.register(plugin)  # raises if a hook name or argument does not match its spec
     pm.hook.bot_start(config={"timeframe": "5m"}, runmode="backtest", notify=lambda *a, **k: None)
     now = datetime(2024, 7, 9, 14, 0, tzinfo=UTC)
-    pm.hook.bot_loop(current_time=now, analyzed={"BTC/USDC": _at(btc_5m, now)}, open_trades=[])
+    df = _at(btc_5m, now)
+    (extra,) = pm.hook.add_indicators(
+        dataframe=df, pair="BTC/USDC", timeframe="5m", runmode="backtest"
+    )
+    frame = pd.concat([df, extra], axis=1)
+    pm.hook.bot_loop(current_time=now, analyzed={"BTC/USDC": frame}, open_trades=[])
     (advice,) = pm.hook.risk_advice(
         pair="BTC/USDC", side="long", current_time=now, current_rate=1.0, candle={}, trade=None
     )

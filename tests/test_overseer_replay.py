@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 
 from plugins.llm_overseer.decisions import ALL_PAIRS, Proposal
+from plugins.llm_overseer.features import market_columns
 from plugins.llm_overseer.journal import DecisionJournal
 from plugins.llm_overseer.overseer import Overseer
 from plugins.llm_overseer.plugin import OverseerPlugin
@@ -86,16 +87,12 @@ def test_backtest_with_llm_mode_uses_rules_deterministically_without_files(
         journal_path=str(tmp_path / "journal.sqlite"),
     )
     start = pd.Timestamp("2024-08-04 12:00", tz="UTC")  # includes the 5 Aug 2024 sell-off
-    frames = {
-        "BTC/USDC": btc_5m[
-            (btc_5m.date > start - pd.Timedelta(days=2))
-            & (btc_5m.date < start + pd.Timedelta(days=1))
-        ],
-        "ETH/USDC": eth_5m[
-            (eth_5m.date > start - pd.Timedelta(days=2))
-            & (eth_5m.date < start + pd.Timedelta(days=1))
-        ],
-    }
+    frames = {}
+    for pair, df in (("BTC/USDC", btc_5m), ("ETH/USDC", eth_5m)):
+        window = df[
+            (df.date > start - pd.Timedelta(days=2)) & (df.date < start + pd.Timedelta(days=1))
+        ]
+        frames[pair] = pd.concat([window, market_columns(window)], axis=1)
 
     def run() -> list[tuple]:
         plugin = OverseerPlugin(settings)
@@ -142,18 +139,16 @@ def test_shadow_mode_records_without_applying_and_report_compares(tmp_path) -> N
     notes: list[tuple[str, str]] = []
     ov = Overseer(
         Settings(mode="rules", shadow=True, journal_path=str(path)),
-        config={"dry_run_wallet": 1000},
+        config={"dry_run_wallet": 1000, "timeframe": "5m"},
         runmode="dry_run",
         notify=lambda m, key="": notes.append((key, m)),
     )
     assert ov.shadow
     t = T0
     # The shadow overseer halves stakes and tightens the BTC stop to 1 %.
-    ov._apply_all(
-        [Proposal("BTC/USDC", 0.5, stop_distance=0.01, ttl_minutes=240, source="rules")], t, None
-    )
+    ov.apply([Proposal("BTC/USDC", 0.5, stop_distance=0.01, ttl_minutes=240, source="rules")], t)
     # ...and pauses ETH entries.
-    ov._apply_all([Proposal("ETH/USDC", 1.0, pause_entries=True, ttl_minutes=240)], t, None)
+    ov.apply([Proposal("ETH/USDC", 1.0, pause_entries=True, ttl_minutes=240)], t)
     assert ov.risk("BTC/USDC", t) is None and ov.entry_verdict("ETH/USDC", t) is None
     assert all("shadow" in m for _, m in notes)
 

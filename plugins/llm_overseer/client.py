@@ -8,6 +8,11 @@ Structured output: ``response_format={"type": "json_schema", ...}`` (strict). Wi
 ``structured_output: auto``, a provider that rejects JSON schemas with HTTP 400 is asked again
 in JSON mode (``{"type": "json_object"}``, with the schema in the system message), and that
 model stays in JSON mode for the rest of the process.
+
+A 200 answer is read from its raw body, strictly: a body that is not a chat completion (an
+HTML proxy page, JSON without choices, content that is not text) becomes a reply with a
+``problem`` and no text, and token counts that are not non-negative integers (missing,
+negative, ``"50"``, ``true``) are not taken as usage. The caller decides what either costs.
 """
 
 from __future__ import annotations
@@ -25,8 +30,8 @@ from plugins.llm_overseer.settings import TierSettings
 
 
 def _openai() -> ModuleType:
-    """The ``openai`` package, imported on first use (about half a second; only ``llm`` mode
-    needs it, so a backtest never pays for it)."""
+    """The ``openai`` package, imported on first use (only ``llm`` mode needs it, so a backtest
+    never pays for its import)."""
     import openai
 
     return openai
@@ -43,14 +48,58 @@ class ModelCallError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class ModelReply:
-    """One answer: the text, the usage the API reported, how long it took, and the format."""
+    """One 200 answer: its text, the usage it reported, how long it took, and the format.
+
+    ``problem`` says why the body is not a chat completion (``text`` is then ``None``);
+    ``usage`` is ``(prompt, completion)`` tokens, ``None`` when missing or invalid
+    (``usage_note`` says which). ``body`` is the raw response (for the journal).
+    """
 
     text: str | None
-    prompt_tokens: int
-    completion_tokens: int
+    body: str
+    usage: tuple[int, int] | None
+    usage_note: str | None
+    problem: str | None
     latency_s: float
     response_format: str
-    model: str
+
+
+def read_reply(body: str, latency_s: float, response_format: str) -> ModelReply:
+    """The answer in a 200 body, read strictly (see the module docstring)."""
+    text, problem = None, None
+    try:
+        data = json.loads(body)
+    except ValueError:
+        data, problem = None, "the body is not JSON"
+    if not isinstance(data, dict):
+        problem = problem or f"the body is a JSON {type(data).__name__}, not an object"
+        data = {}
+    choices = data.get("choices")
+    first = choices[0] if isinstance(choices, list) and choices else None
+    message = first.get("message") if isinstance(first, dict) else None
+    if not isinstance(message, dict):
+        problem = problem or "the body holds no choices[0].message"
+    elif isinstance(message.get("content"), str | None):
+        text = message.get("content")
+    else:
+        problem = f"the message content is a {type(message['content']).__name__}, not text"
+    usage, note = _usage(data.get("usage"))
+    return ModelReply(text, body, usage, note, problem, latency_s, response_format)
+
+
+def _usage(raw: object) -> tuple[tuple[int, int] | None, str | None]:
+    """``(prompt, completion)`` tokens of a ``usage`` object, or ``None`` and why not."""
+    if raw is None:
+        return None, "no usage reported"
+    if not isinstance(raw, dict):
+        return None, f"usage is a {type(raw).__name__}, not an object"
+    counts = []
+    for key in ("prompt_tokens", "completion_tokens"):
+        value = raw.get(key)
+        if type(value) is not int or value < 0:  # bool is not int here; "50" is a string
+            return None, f"usage {key} is {json.dumps(value)[:40]}, not a count"
+        counts.append(value)
+    return (counts[0], counts[1]), None
 
 
 def parse_retry_after(headers: Any) -> float | None:
@@ -130,7 +179,7 @@ class ModelClient:
         openai = self._openai
         start = time.perf_counter()
         try:
-            resp = self._client.chat.completions.create(
+            raw = self._client.chat.completions.with_raw_response.create(
                 model=tier.model,
                 messages=msgs,  # type: ignore[arg-type]
                 max_tokens=tier.max_tokens,
@@ -138,6 +187,7 @@ class ModelClient:
                 response_format=response_format,  # type: ignore[arg-type]
                 timeout=tier.timeout_s,
             )
+            body = raw.text
         except openai.APITimeoutError as exc:
             raise ModelCallError("timeout", f"no answer within {tier.timeout_s} s") from exc
         except openai.RateLimitError as exc:
@@ -159,17 +209,7 @@ class ModelClient:
             raise ModelCallError("connection", str(exc)) from exc
         except openai.OpenAIError as exc:
             raise ModelCallError("error", str(exc)) from exc
-        latency = time.perf_counter() - start
-        usage = getattr(resp, "usage", None)
-        text = resp.choices[0].message.content if resp.choices else None
-        return ModelReply(
-            text=text,
-            prompt_tokens=int(getattr(usage, "prompt_tokens", 0) or 0),
-            completion_tokens=int(getattr(usage, "completion_tokens", 0) or 0),
-            latency_s=latency,
-            response_format=fmt,
-            model=getattr(resp, "model", None) or tier.model,
-        )
+        return read_reply(body, time.perf_counter() - start, fmt)
 
     def close(self) -> None:
         """Close the HTTP connection pool."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -33,12 +33,6 @@ class Database:
             cur = self._conn.execute(sql, params)
             self._conn.commit()
             return int(cur.lastrowid or 0)
-
-    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
-        """Run one statement for many rows and commit."""
-        with self._lock:
-            self._conn.executemany(sql, rows)
-            self._conn.commit()
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
         """Run a query and return all rows."""

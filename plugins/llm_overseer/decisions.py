@@ -1,8 +1,11 @@
 """Decision types: what a model may answer (per tier), and the bounded proposal we act on.
 
 A model answer is parsed with pydantic into one of three answer models (one per tier). Missing
-fields, wrong types, non-finite numbers or malformed JSON make the answer *invalid* (retry, then
-the fallback policy). Numbers that are merely out of range are *clamped* into the overseer's
+fields, wrong types (parsing is strict: ``"0.5"`` is not a number, ``true`` not a multiplier),
+non-finite numbers or malformed JSON make the answer *invalid* (retry, then the fallback
+policy). The ``reason`` is made safe to show at once (:func:`trading_agent.safe_text.clean`:
+one line, no invisible characters, links neutralised, at most ``MAX_REASON_CHARS``); the raw
+answer stays in the journal. Numbers that are merely out of range are *clamped* into the overseer's
 authority, and every clamp is recorded. The result is a :class:`Proposal`, the only thing the
 decision store accepts; rules, models and replays all produce proposals.
 """
@@ -11,12 +14,13 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, StrictBool, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from plugins.llm_overseer.settings import AuthoritySettings, DecisionSettings
+from trading_agent.safe_text import clean
 
 ALL_PAIRS = "*"
 MAX_REASON_CHARS = 300
@@ -26,8 +30,10 @@ class InvalidAnswer(ValueError):
     """A model answer that cannot be used (malformed JSON, missing field, wrong type)."""
 
 
-class _Answer(BaseModel):
-    model_config = ConfigDict(extra="ignore", allow_inf_nan=False)
+class Answer(BaseModel):
+    """Fields every tier's answer has."""
+
+    model_config = ConfigDict(extra="ignore", allow_inf_nan=False, strict=True)
 
     stake_multiplier: float
     ttl_minutes: float
@@ -36,90 +42,94 @@ class _Answer(BaseModel):
     @field_validator("reason")
     @classmethod
     def _short_reason(cls, value: str) -> str:
-        return value.strip()[:MAX_REASON_CHARS]
+        return clean(value, limit=MAX_REASON_CHARS)
 
 
-class MonitorAnswer(_Answer):
+class MonitorAnswer(Answer):
     """Tier 1 (routine monitoring): size risk, maybe pause, maybe ask for escalation."""
 
     regime: Literal["calm", "normal", "volatile", "crash"]
-    pause_entries: StrictBool
-    escalate: StrictBool
+    pause_entries: bool
+    escalate: bool
 
 
-class StrategicAnswer(_Answer):
+class StrategicAnswer(Answer):
     """Tier 2 (strategic review): adds stop tightening and an exit request."""
 
-    pause_entries: StrictBool
+    pause_entries: bool
     stop_distance: float | None
-    exit_position: StrictBool
+    exit_position: bool
     confidence: float
 
 
-class EmergencyAnswer(_Answer):
+class EmergencyAnswer(Answer):
     """Tier 3 (emergency): may pause all pairs, tighten the stop and ask for an exit."""
 
     pause_scope: Literal["none", "pair", "all"]
     stop_distance: float | None
-    exit_position: StrictBool
+    exit_position: bool
 
 
-ANSWER_MODELS: dict[int, type[_Answer]] = {1: MonitorAnswer, 2: StrategicAnswer, 3: EmergencyAnswer}
+ANSWER_MODELS: dict[int, type[Answer]] = {1: MonitorAnswer, 2: StrategicAnswer, 3: EmergencyAnswer}
 SCHEMA_NAMES = {1: "monitor_decision", 2: "strategic_decision", 3: "emergency_decision"}
 
-_NUM = {"type": "number"}
-_NUM_OR_NULL = {"type": ["number", "null"]}
-_BOOL = {"type": "boolean"}
-_STR = {"type": "string"}
+#: The fields of each tier's answer, in schema order.
+_FIELDS = {
+    1: ("regime", "stake_multiplier", "pause_entries", "escalate", "ttl_minutes", "reason"),
+    2: (
+        "stake_multiplier",
+        "pause_entries",
+        "stop_distance",
+        "exit_position",
+        "confidence",
+        "ttl_minutes",
+        "reason",
+    ),
+    3: (
+        "pause_scope",
+        "stake_multiplier",
+        "stop_distance",
+        "exit_position",
+        "ttl_minutes",
+        "reason",
+    ),
+}
 
 
 def answer_schema(tier: int, authority: AuthoritySettings, max_ttl: float) -> dict[str, Any]:
     """Return the JSON schema (strict, OpenAI ``json_schema`` style) for a tier's answer."""
-    mult = {
-        "type": "number",
-        "minimum": authority.stake_multiplier_min,
-        "maximum": authority.stake_multiplier_max,
-        "description": "scale of new positions' stake (1 = unchanged, 0 = no new risk)",
-    }
-    stop = {
-        "type": ["number", "null"],
-        "minimum": authority.min_stop_distance,
-        "maximum": authority.max_stop_distance,
-        "description": "tighter stop as a distance below the current rate (0.02 = 2 %), or null",
-    }
-    ttl = {"type": "number", "minimum": 1, "maximum": max_ttl, "description": "minutes valid"}
-    reason = {"type": "string", "description": f"at most {MAX_REASON_CHARS} characters"}
-    props: dict[str, Any]
-    if tier == 1:
-        props = {
-            "regime": {"type": "string", "enum": ["calm", "normal", "volatile", "crash"]},
-            "stake_multiplier": mult,
-            "pause_entries": _BOOL,
-            "escalate": {"type": "boolean", "description": "ask for a strategic review"},
-            "ttl_minutes": ttl,
-            "reason": reason,
-        }
-    elif tier == 2:
-        props = {
-            "stake_multiplier": mult,
-            "pause_entries": _BOOL,
-            "stop_distance": stop,
-            "exit_position": _BOOL,
-            "confidence": {"type": "number", "minimum": 0, "maximum": 1},
-            "ttl_minutes": ttl,
-            "reason": reason,
-        }
-    elif tier == 3:
-        props = {
-            "pause_scope": {"type": "string", "enum": ["none", "pair", "all"]},
-            "stake_multiplier": mult,
-            "stop_distance": stop,
-            "exit_position": _BOOL,
-            "ttl_minutes": ttl,
-            "reason": reason,
-        }
-    else:
+    if tier not in _FIELDS:
         raise ValueError(f"tier must be 1, 2 or 3, got {tier!r}")
+    boolean = {"type": "boolean"}
+    kinds: dict[str, Any] = {
+        "regime": {"type": "string", "enum": ["calm", "normal", "volatile", "crash"]},
+        "pause_scope": {"type": "string", "enum": ["none", "pair", "all"]},
+        "stake_multiplier": {
+            "type": "number",
+            "minimum": authority.stake_multiplier_min,
+            "maximum": authority.stake_multiplier_max,
+            "description": "scale of new positions' stake (1 = unchanged, 0 = no new risk)",
+        },
+        "pause_entries": boolean,
+        "escalate": {"type": "boolean", "description": "ask for a strategic review"},
+        "stop_distance": {
+            "type": ["number", "null"],
+            "minimum": authority.min_stop_distance,
+            "maximum": authority.max_stop_distance,
+            "description": "tighter stop as a distance below the current rate (0.02 = 2 %), "
+            "or null",
+        },
+        "exit_position": boolean,
+        "confidence": {"type": "number", "minimum": 0, "maximum": 1},
+        "ttl_minutes": {
+            "type": "number",
+            "minimum": 1,
+            "maximum": max_ttl,
+            "description": "minutes valid",
+        },
+        "reason": {"type": "string", "description": f"at most {MAX_REASON_CHARS} characters"},
+    }
+    props = {name: kinds[name] for name in _FIELDS[tier]}
     return {
         "type": "object",
         "properties": props,
@@ -128,7 +138,7 @@ def answer_schema(tier: int, authority: AuthoritySettings, max_ttl: float) -> di
     }
 
 
-def parse_answer(tier: int, text: str | None) -> _Answer:
+def parse_answer(tier: int, text: str | None) -> Answer:
     """Parse a model's text into the tier's answer model, or raise :class:`InvalidAnswer`."""
     if tier not in ANSWER_MODELS:
         raise ValueError(f"tier must be 1, 2 or 3, got {tier!r}")
@@ -241,22 +251,17 @@ def bound_stop(
     if not math.isfinite(value) or value <= 0:
         out.append(Clamp("stop_distance", value, None, "not a positive distance: ignored"))
         return None
-    return _clamp_number(
-        "stop_distance",
-        value,
-        authority.min_stop_distance,
-        stop_limit(authority, strategy_stop_distance),
-        out,
-    )
+    limit = stop_limit(authority, strategy_stop_distance)
+    return _clamp_number("stop_distance", value, authority.min_stop_distance, limit, out)
 
 
 def answer_to_proposals(
-    answer: _Answer,
+    answer: Answer,
     tier: int,
     pair: str,
     authority: AuthoritySettings,
     decisions: DecisionSettings,
-    strategy_stop_distance: float | None,
+    strategy_stop: float | None,
     source: str = "llm",
 ) -> list[Proposal]:
     """Turn a validated model answer into bounded proposals, recording every clamp.
@@ -264,64 +269,34 @@ def answer_to_proposals(
     Tier 3 with ``pause_scope: all`` yields a second proposal for all pairs (pause only).
     """
     clamps: list[Clamp] = []
-    mult = _clamp_number(
-        "stake_multiplier",
-        answer.stake_multiplier,
-        authority.stake_multiplier_min,
-        authority.stake_multiplier_max,
-        clamps,
-    )
+    low, high = authority.stake_multiplier_min, authority.stake_multiplier_max
+    mult = _clamp_number("stake_multiplier", answer.stake_multiplier, low, high, clamps)
     ttl = _clamp_number("ttl_minutes", answer.ttl_minutes, 1.0, decisions.max_ttl_minutes, clamps)
-    pause = False
-    pause_all = False
-    stop = None
-    exit_position = False
-    escalate = False
-    if isinstance(answer, MonitorAnswer):
-        pause = answer.pause_entries
-        escalate = answer.escalate
-    elif isinstance(answer, StrategicAnswer):
-        pause = answer.pause_entries
-        stop = bound_stop(answer.stop_distance, authority, strategy_stop_distance, clamps)
-        exit_position = answer.exit_position
-    elif isinstance(answer, EmergencyAnswer):
-        pause = answer.pause_scope in ("pair", "all")
-        pause_all = answer.pause_scope == "all"
-        stop = bound_stop(answer.stop_distance, authority, strategy_stop_distance, clamps)
-        exit_position = answer.exit_position
+    scope = getattr(answer, "pause_scope", None)
+    pause = scope in ("pair", "all") if scope else getattr(answer, "pause_entries", False)
+    pause_all = scope == "all"
+    stop = bound_stop(getattr(answer, "stop_distance", None), authority, strategy_stop, clamps)
+    exit_position = getattr(answer, "exit_position", False)
     if pause and not authority.allow_pause:
         clamps.append(Clamp("pause_entries", True, False, "pausing is not allowed by config"))
         pause = pause_all = False
     if exit_position and not authority.allow_exit:
         clamps.append(Clamp("exit_position", True, False, "exit requests not allowed by config"))
         exit_position = False
+    common = {"ttl_minutes": ttl, "reason": answer.reason, "source": source, "tier": tier}
     main = Proposal(
-        scope=pair,
-        stake_multiplier=mult,
-        pause_entries=pause,
-        stop_distance=stop,
-        exit_position=exit_position,
-        ttl_minutes=ttl,
-        reason=answer.reason,
-        source=source,
-        tier=tier,
-        escalate=escalate,
+        pair,
+        mult,
+        pause,
+        stop,
+        exit_position,
+        escalate=getattr(answer, "escalate", False),
         clamps=tuple(clamps),
+        **common,
     )
-    out = [main]
     if pause_all:
-        out.append(
-            Proposal(
-                scope=ALL_PAIRS,
-                stake_multiplier=authority.stake_multiplier_max,
-                pause_entries=True,
-                ttl_minutes=ttl,
-                reason=answer.reason,
-                source=source,
-                tier=tier,
-            )
-        )
-    return out
+        return [main, Proposal(ALL_PAIRS, high, pause_entries=True, **common)]
+    return [main]
 
 
 def bound_proposal(
@@ -329,40 +304,21 @@ def bound_proposal(
 ) -> Proposal:
     """Re-check a proposal from any source (rules, replay) against the authority bounds."""
     clamps: list[Clamp] = list(proposal.clamps)
+    low, high = authority.stake_multiplier_min, authority.stake_multiplier_max
     mult = proposal.stake_multiplier
     if not math.isfinite(mult):
-        clamps.append(Clamp("stake_multiplier", mult, authority.stake_multiplier_min, "non-finite"))
-        mult = authority.stake_multiplier_min
-    mult = _clamp_number(
-        "stake_multiplier",
-        mult,
-        authority.stake_multiplier_min,
-        authority.stake_multiplier_max,
-        clamps,
-    )
+        clamps.append(Clamp("stake_multiplier", mult, low, "non-finite"))
+        mult = low
+    mult = _clamp_number("stake_multiplier", mult, low, high, clamps)
     stop = bound_stop(proposal.stop_distance, authority, strategy_stop_distance, clamps)
-    ttl = proposal.ttl_minutes if math.isfinite(proposal.ttl_minutes) else 1.0
-    ttl = max(ttl, 1.0)
-    pause = proposal.pause_entries and authority.allow_pause
-    exit_position = proposal.exit_position and authority.allow_exit
-    if len(clamps) == len(proposal.clamps) and (mult, stop, ttl, pause, exit_position) == (
-        proposal.stake_multiplier,
-        proposal.stop_distance,
-        proposal.ttl_minutes,
-        proposal.pause_entries,
-        proposal.exit_position,
-    ):
-        return proposal
-    return Proposal(
-        scope=proposal.scope,
+    ttl = max(proposal.ttl_minutes if math.isfinite(proposal.ttl_minutes) else 1.0, 1.0)
+    bounded = replace(
+        proposal,
         stake_multiplier=mult,
-        pause_entries=pause,
+        pause_entries=proposal.pause_entries and authority.allow_pause,
         stop_distance=stop,
-        exit_position=exit_position,
+        exit_position=proposal.exit_position and authority.allow_exit,
         ttl_minutes=ttl,
-        reason=proposal.reason,
-        source=proposal.source,
-        tier=proposal.tier,
-        escalate=proposal.escalate,
         clamps=tuple(clamps),
     )
+    return proposal if bounded == proposal else bounded

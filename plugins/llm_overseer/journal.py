@@ -16,7 +16,7 @@ Tables:
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from pathlib import Path
 
@@ -27,64 +27,31 @@ from trading_agent import TradeSnapshot
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS calls (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    wall_ts TEXT NOT NULL,
-    bot_ts TEXT NOT NULL,
-    pair TEXT NOT NULL,
-    tier INTEGER NOT NULL,
-    model TEXT NOT NULL,
-    prompt_version TEXT NOT NULL,
-    prompt_hash TEXT NOT NULL,
-    attempt INTEGER NOT NULL,
-    outcome TEXT NOT NULL,
-    error TEXT,
-    prompt_tokens INTEGER NOT NULL DEFAULT 0,
-    completion_tokens INTEGER NOT NULL DEFAULT 0,
-    cost_usd REAL NOT NULL DEFAULT 0,
-    latency_s REAL,
-    response_format TEXT,
-    raw_answer TEXT,
-    triggers TEXT
+    id INTEGER PRIMARY KEY AUTOINCREMENT, wall_ts TEXT NOT NULL, bot_ts TEXT NOT NULL,
+    pair TEXT NOT NULL, tier INTEGER NOT NULL, model TEXT NOT NULL,
+    prompt_version TEXT NOT NULL, prompt_hash TEXT NOT NULL, attempt INTEGER NOT NULL,
+    outcome TEXT NOT NULL, error TEXT, prompt_tokens INTEGER NOT NULL DEFAULT 0,
+    completion_tokens INTEGER NOT NULL DEFAULT 0, cost_usd REAL NOT NULL DEFAULT 0,
+    latency_s REAL, response_format TEXT, raw_answer TEXT, triggers TEXT
 );
 CREATE TABLE IF NOT EXISTS decisions (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    call_id INTEGER,
-    ts TEXT NOT NULL,
-    scope TEXT NOT NULL,
-    tier INTEGER NOT NULL,
-    source TEXT NOT NULL,
-    proposal TEXT NOT NULL,
-    clamps TEXT NOT NULL,
-    applied INTEGER NOT NULL,
-    changed TEXT NOT NULL,
-    held TEXT NOT NULL,
-    expires_at TEXT NOT NULL,
-    shadow INTEGER NOT NULL DEFAULT 0
+    id INTEGER PRIMARY KEY AUTOINCREMENT, call_id INTEGER, ts TEXT NOT NULL,
+    scope TEXT NOT NULL, tier INTEGER NOT NULL, source TEXT NOT NULL, proposal TEXT NOT NULL,
+    clamps TEXT NOT NULL, applied INTEGER NOT NULL, changed TEXT NOT NULL, held TEXT NOT NULL,
+    expires_at TEXT NOT NULL, shadow INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS decisions_ts ON decisions(ts);
 CREATE TABLE IF NOT EXISTS trades (
-    trade_id INTEGER PRIMARY KEY,
-    pair TEXT NOT NULL,
-    is_short INTEGER NOT NULL,
-    open_date TEXT NOT NULL,
-    close_date TEXT,
-    stake_amount REAL NOT NULL,
-    profit_abs REAL,
-    profit_ratio REAL,
-    exit_reason TEXT
+    trade_id INTEGER PRIMARY KEY, pair TEXT NOT NULL, is_short INTEGER NOT NULL,
+    open_date TEXT NOT NULL, close_date TEXT, stake_amount REAL NOT NULL, profit_abs REAL,
+    profit_ratio REAL, exit_reason TEXT
 );
 CREATE TABLE IF NOT EXISTS shadow_entries (
-    trade_id INTEGER PRIMARY KEY,
-    pair TEXT NOT NULL,
-    ts TEXT NOT NULL,
-    paused INTEGER NOT NULL,
-    stake_multiplier REAL NOT NULL,
-    stop_distance REAL
+    trade_id INTEGER PRIMARY KEY, pair TEXT NOT NULL, ts TEXT NOT NULL, paused INTEGER NOT NULL,
+    stake_multiplier REAL NOT NULL, stop_distance REAL
 );
 CREATE TABLE IF NOT EXISTS shadow_exits (
-    trade_id INTEGER PRIMARY KEY,
-    ts TEXT NOT NULL,
-    reason TEXT NOT NULL,
+    trade_id INTEGER PRIMARY KEY, ts TEXT NOT NULL, reason TEXT NOT NULL,
     profit_ratio REAL NOT NULL
 );
 """
@@ -130,31 +97,18 @@ class DecisionJournal:
         self.db = Database(path, _SCHEMA)
 
     def record_call(self, rec: CallRecord) -> int:
-        """Write one call row; return its id."""
-        return self.db.execute(
-            "INSERT INTO calls(wall_ts, bot_ts, pair, tier, model, prompt_version, prompt_hash,"
-            " attempt, outcome, error, prompt_tokens, completion_tokens, cost_usd, latency_s,"
-            " response_format, raw_answer, triggers) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            (
-                rec.wall_ts.isoformat(),
-                rec.bot_ts.isoformat(),
-                rec.pair,
-                rec.tier,
-                rec.model,
-                rec.prompt_version,
-                rec.prompt_hash,
-                rec.attempt,
-                rec.outcome,
-                rec.error,
-                rec.prompt_tokens,
-                rec.completion_tokens,
-                rec.cost_usd,
-                rec.latency_s,
-                rec.response_format,
-                rec.raw_answer,
-                json.dumps(list(rec.triggers)),
-            ),
-        )
+        """Write one call row (its columns are the record's fields); return its id."""
+        names = [f.name for f in fields(rec)]
+        values = [
+            v.isoformat()
+            if isinstance(v, datetime)
+            else json.dumps(v)
+            if isinstance(v, tuple)
+            else v
+            for v in (getattr(rec, name) for name in names)
+        ]
+        marks = ",".join("?" * len(names))
+        return self.db.execute(f"INSERT INTO calls({', '.join(names)}) VALUES ({marks})", values)
 
     def record_decision(
         self,
@@ -233,12 +187,9 @@ class DecisionJournal:
         )
         return True
 
-    def decisions(self, include_shadow: bool = True) -> list[RecordedDecision]:
+    def decisions(self) -> list[RecordedDecision]:
         """All recorded decisions in time order (the input of a replay)."""
-        sql = "SELECT ts, proposal, shadow FROM decisions"
-        if not include_shadow:
-            sql += " WHERE shadow=0"
-        rows = self.db.query(sql + " ORDER BY ts, id")
+        rows = self.db.query("SELECT ts, proposal, shadow FROM decisions ORDER BY ts, id")
         return [
             RecordedDecision(
                 datetime.fromisoformat(r["ts"]),

@@ -1,13 +1,14 @@
-"""The overseer: schedules decisions, runs models in the background, and answers callbacks.
+"""The overseer: decides what is due each bot loop, runs model calls in the background, and
+answers the advice callbacks. Freqtrade-independent; :mod:`.plugin` is the hook layer over it.
 
-Freqtrade-independent; :mod:`plugins.llm_overseer.plugin` is the thin hook layer over it.
+Bot thread, per loop: each pair's latest closed candle (:mod:`.market`), the portfolio state
+(:mod:`.portfolio`), what is due (:mod:`.triggers`); then the rules policy (:mod:`.rules`) at
+once, or a job for the worker. The advice methods only read the decision store
+(:mod:`.store`). Worker thread, per job: the features and prompt (:mod:`.prompts`), the call
+(:mod:`.calls`), and its proposals (or the rules' after a failure) into the store.
 
-Threads: ``on_loop`` and the advice methods run on the bot's thread and only read the decision
-store (or hand a job to the worker); model calls, retries, parsing, the ledger and the journal
-writes for calls run on the worker thread.
-
-Clocks: decisions live on the bot's clock (``current_time``; candle time in backtests). A
-model's decision takes effect at the bot time of its submission plus the wall time it took.
+Decisions live on the bot's clock (``current_time``: the candle time in backtests); a model's
+decision takes effect at the bot time of its submission plus the wall time the call took.
 The budget's day is the wall clock's UTC day (models are only called live).
 """
 
@@ -19,54 +20,44 @@ import os
 import time
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
+from freqtrade.exchange import timeframe_to_seconds
 
-from plugins.llm_overseer.client import ModelCallError, ModelClient
-from plugins.llm_overseer.columns import vol_ratio_column
-from plugins.llm_overseer.context import (
-    CoreArrays,
-    CoreFeatures,
-    LayoutCache,
+from plugins.llm_overseer.calls import Answered, CallRequest, Failed, ModelCaller
+from plugins.llm_overseer.client import ModelClient
+from plugins.llm_overseer.decisions import Proposal, bound_proposal
+from plugins.llm_overseer.journal import DecisionJournal
+from plugins.llm_overseer.ledger import SpendLedger, day_of
+from plugins.llm_overseer.market import (
+    MarketNow,
     PairFeatures,
-    PortfolioState,
-    TradeHistory,
-    build_features,
-    closed_in,
-    closed_span,
-    core_arrays,
-    core_features,
-    core_from_arrays,
-    epoch_ns,
+    latest_closed,
+    market_now,
+    pair_features,
 )
-from plugins.llm_overseer.decisions import (
-    SCHEMA_NAMES,
-    InvalidAnswer,
-    Proposal,
-    answer_schema,
-    answer_to_proposals,
-    bound_proposal,
-    parse_answer,
-)
-from plugins.llm_overseer.journal import CallRecord, DecisionJournal
-from plugins.llm_overseer.ledger import SpendLedger, call_cost, day_of
-from plugins.llm_overseer.prompts import Prompt, build_prompt, estimate_tokens
+from plugins.llm_overseer.portfolio import PortfolioState, TradeHistory
+from plugins.llm_overseer.prompts import Prompt, build_prompt
 from plugins.llm_overseer.rules import rules_proposals
 from plugins.llm_overseer.settings import Settings
 from plugins.llm_overseer.store import DecisionStore, Effective
 from plugins.llm_overseer.triggers import DueCall, Scheduler
 from plugins.llm_overseer.worker import Worker
 from trading_agent import LIVE_RUNMODES, EntryVerdict, RiskAdvice, TradeSnapshot
-from trading_agent.candles import AnalyzedCandles, as_candles
+from trading_agent.candles import AnalyzedCandles, as_candles, ticks_of
+from trading_agent.safe_text import clean
 
 logger = logging.getLogger(__name__)
 
 EXIT_REASON = "llm_overseer_exit"
 SHADOW_STOP_REASON = "llm_overseer_stop"
+#: Longest message the overseer logs or sends (a decision with a full model reason fits).
+MESSAGE_LIMIT = 600
 
 Clock = Callable[[], datetime]
 Notify = Callable[..., None]
@@ -78,17 +69,6 @@ def _utcnow() -> datetime:
 
 def _aware(ts: datetime) -> datetime:
     return ts if ts.tzinfo is not None else ts.replace(tzinfo=UTC)
-
-
-def parse_timeframe(tf: str | None) -> timedelta | None:
-    """``"5m"`` -> 5 minutes (``m``, ``h``, ``d``, ``w``); ``None`` when unknown."""
-    if not tf:
-        return None
-    units = {"m": 1, "h": 60, "d": 1440, "w": 10080}
-    try:
-        return timedelta(minutes=int(tf[:-1]) * units[tf[-1]])
-    except (KeyError, ValueError):
-        return None
 
 
 def strategy_stop_distance(config: Mapping[str, Any]) -> float | None:
@@ -113,18 +93,26 @@ def strategy_stop_distance(config: Mapping[str, Any]) -> float | None:
 class _Job:
     """A model call handed to the worker, with everything known at submission.
 
-    The prompt's features are built on the worker from ``frame`` (the pair's analysed frame,
-    only read) and ``core.n_closed``, so the bot's thread never pays for them and a skipped
-    submission costs nothing.
+    The prompt's features are read on the worker from ``market``'s row, so the bot's thread
+    never pays for them and a skipped submission costs nothing.
     """
 
     due: DueCall
-    core: CoreFeatures
-    frame: pd.DataFrame
+    market: MarketNow
     portfolio: PortfolioState
     active: dict[str, Any]
     bot_ts: datetime
     wall_start: float
+
+
+@dataclass(slots=True)
+class _Seen:
+    """The last frame read for a pair: its open times, and the market of its closed rows."""
+
+    frame: pd.DataFrame
+    open_times: np.ndarray
+    rows: int = -1
+    market: MarketNow | None = None
 
 
 class ReplayFeed:
@@ -180,7 +168,6 @@ class Overseer:
         env = os.environ if environ is None else environ
         self.live = self.runmode in LIVE_RUNMODES
         self.shadow = settings.shadow and self.live
-        self.timeframe = parse_timeframe(self.config.get("timeframe"))
         self.strategy_stop = strategy_stop_distance(self.config)
         capital = settings.capital_quote or self.config.get("dry_run_wallet") or 1000.0
         if isinstance(capital, Mapping):
@@ -192,22 +179,17 @@ class Overseer:
         self.ledger: SpendLedger | None = None
         self.client: ModelClient | None = None
         self.worker: Worker | None = None
+        self.caller: ModelCaller | None = None
         self.replay: ReplayFeed | None = None
-        self._cache: dict[tuple[int, str, str], tuple[float, list[Proposal]]] = {}
         self._budget_day: str | None = None
         self._aliases: dict[str, str] = {}
-        # Per pair: column positions, and the core features of the last frame seen (reused
-        # while the frame and its closed candles are unchanged, e.g. between candles live).
-        self._layouts: dict[str, LayoutCache] = {}
-        self._arrays: dict[str, CoreArrays] = {}
-        self._core_cache: dict[str, tuple[CoreArrays, int, CoreFeatures]] = {}
-        # The precomputed column exists in backtests only (see the plugin's add_indicators).
-        self._vol_ratio_column = None if self.live else vol_ratio_column(settings.context_candles)
-        self.skipped_submissions = 0
+        self._unusable: set[str] = set()  # pairs whose frames lack the overseer's columns
+        self._seen: dict[str, _Seen] = {}  # per pair: the last frame read
         # Escalation requests from the worker, drained by the bot thread (deque is atomic).
         self._escalations: deque[tuple[str, str]] = deque()
         self._peaks: dict[int, float] = {}
         self.mode = self._resolve_mode(env)
+        self.timeframe = self._timeframe()
         self._open_resources(env)
 
     # ------------------------------------------------------------------ set-up
@@ -225,6 +207,18 @@ class Overseer:
             return "rules"
         return mode
 
+    def _timeframe(self) -> timedelta | None:
+        """The candle length, which says when a candle has closed (``rules`` and ``llm``)."""
+        timeframe = self.config.get("timeframe")
+        if timeframe:
+            return timedelta(seconds=timeframe_to_seconds(timeframe))
+        if self.mode in ("rules", "llm"):
+            raise ValueError(
+                "llm_overseer needs the strategy's timeframe (config 'timeframe') to know "
+                "which candles have closed"
+            )
+        return None
+
     def _open_resources(self, env: Mapping[str, str]) -> None:
         s = self.settings
         if self.mode == "replay":
@@ -239,16 +233,30 @@ class Overseer:
             self.ledger = SpendLedger(s.journal_path, s.budget)
             self.client = ModelClient(s.base_url, env[s.api_key_env])
             self.worker = Worker(maxsize=s.queue_size)
+            self.caller = ModelCaller(
+                s,
+                self.client,
+                self.ledger,
+                self.journal,
+                self.clock,
+                self.strategy_stop,
+                self.worker.stop_event,
+            )
             if self.ledger.exhausted_notice(self.clock()):
                 self._budget_day = day_of(self.clock())
 
     def notify(self, message: str, key: str) -> None:
-        """Send a user notification (never raises) and log it."""
-        logger.info(message)
+        """Log ``message`` as one safe line and send it to the user (never raises).
+
+        It may hold model or provider text, so it is cleaned here
+        (:func:`trading_agent.safe_text.clean`); the strategy's ``notify`` escapes Markdown.
+        """
+        text = clean(message, limit=MESSAGE_LIMIT)
+        logger.info(text)
         if self._notify_fn is None:
             return
         try:
-            self._notify_fn(message, key=key)
+            self._notify_fn(text, key=key)
         except Exception:  # a broken notifier must not break the bot
             logger.exception("llm_overseer: notification failed")
 
@@ -275,133 +283,85 @@ class Overseer:
         analyzed: Mapping[str, AnalyzedCandles | pd.DataFrame],
         open_trades: Sequence[TradeSnapshot],
     ) -> None:
-        """Update the context and start whatever decisions are due; returns at once.
+        """Read each pair's latest closed candle and start what is due; returns at once.
 
-        ``analyzed`` holds each pair's known candles (a plain dataframe counts as wholly
-        known).
+        ``analyzed`` holds each pair's known candles (a dataframe counts as wholly known).
         """
         now = _aware(now)
         if self.mode == "off":
             return
-        if self.mode == "replay":
-            assert self.replay is not None
+        if self.replay is not None:
             self.replay.advance(now)
             return
         while self._escalations:
             self.scheduler.request_escalation(*self._escalations.popleft())
-        now_ns = epoch_ns(now)
-        cores: dict[str, CoreFeatures] = {}
-        candles: dict[str, AnalyzedCandles] = {}
-        for pair, value in analyzed.items():
+        markets: dict[str, MarketNow] = {}
+        for pair, candles in analyzed.items():
             if pair not in self._aliases:
                 self._aliases[pair] = f"asset_{len(self._aliases) + 1}"
-            candles[pair] = known = as_candles(value)
-            core = self._core(pair, known, now, now_ns)
-            if core is not None:
-                cores[pair] = core
-        portfolio = self.history.state(now, open_trades, cores)
-        for pair, core in cores.items():
-            due = self.scheduler.due(core, portfolio, now)
+            market = self._market(pair, as_candles(candles), now)
+            if market is not None:
+                markets[pair] = market
+        portfolio = self.history.state(now, open_trades, markets)
+        for market in markets.values():
+            due = self.scheduler.due(market, portfolio, now)
             if due is None:
                 continue
             if self.mode == "llm" and not self._budget_spent_today():
                 if due.tier == 3:
                     # Emergencies get the rules' protection at once; the model refines it.
-                    self._apply_all(rules_proposals(core, portfolio, self.settings), now, None)
-                self._submit(due, core, candles[pair].frame(), portfolio, now)
+                    self.apply(rules_proposals(market, portfolio, self.settings), now)
+                self._submit(due, market, portfolio, now)
             else:
                 if due.tier >= 2:
                     self._announce_escalation(due, "rules")
-                self._apply_all(rules_proposals(core, portfolio, self.settings), now, None)
+                self.apply(rules_proposals(market, portfolio, self.settings), now)
 
-    def _layout_cache(self, pair: str) -> LayoutCache:
-        cache = self._layouts.get(pair)
-        if cache is None:
-            s = self.settings
-            cache = LayoutCache(s.indicator_columns, s.pattern_prefixes, s.pattern_exclude_suffixes)
-            self._layouts[pair] = cache
-        return cache
+    def _market(self, pair: str, candles: AnalyzedCandles, now: datetime) -> MarketNow | None:
+        """The pair's per-candle values at ``now``, ``None`` while they are unknown.
 
-    def _core_arrays(self, pair: str, candles: AnalyzedCandles) -> CoreArrays | None:
-        """The pair's column arrays, taken once per frame object (once per backtest)."""
+        A frame's open times are taken once (a backtest hands in one frame all run), and its
+        latest closed row is read again only when it moves (live, the frame repeats between
+        candles); a frame seen for the first time is read cell by cell.
+        """
+        assert self.timeframe is not None  # required in the modes that read candles
         frame = candles.source_frame()
-        arrays = self._arrays.get(pair)
-        if arrays is None or arrays.frame is not frame:
-            date, close = self._layout_cache(pair).price_positions(frame.columns)
-            arrays = core_arrays(frame, date, close, self._vol_ratio_column)
-            if arrays is None:
-                return None
-            self._arrays[pair] = arrays
-        return arrays
+        seen = self._seen.get(pair)
+        new_frame = seen is None or seen.frame is not frame
+        if new_frame:
+            if "date" not in frame.columns:
+                return None if frame.empty else self._unusable_frame(pair, "date")
+            seen = self._seen[pair] = _Seen(frame, ticks_of(frame["date"]))
+        rows, row = latest_closed(candles, seen.open_times, now, self.timeframe, new_frame)
+        if rows != seen.rows:
+            try:
+                ratio = self.settings.escalation.high_vol_ratio
+                seen.market = market_now(pair, row, frame.columns, ratio)
+            except KeyError as missing:
+                return self._unusable_frame(pair, str(missing))
+            seen.rows = rows
+        return seen.market
 
-    def _core(
-        self, pair: str, candles: AnalyzedCandles, now: datetime, now_ns: int
-    ) -> CoreFeatures | None:
-        """The pair's per-candle features at ``now`` (cached while its closed rows repeat)."""
-        if len(candles) == 0:
-            return None
-        arrays = self._core_arrays(pair, candles)
-        if arrays is None:
-            return None
-        if self.timeframe is None:
-            n = closed_span(candles.frame(), now, None)[0]
-        else:
-            n = closed_in(arrays, candles.end, now_ns, self.timeframe)
-        if n == 0:
-            return None
-        cached = self._core_cache.get(pair)
-        if cached is not None and cached[0] is arrays:
-            if cached[1] == n:
-                return cached[2]
-            arrays.moving = True  # one frame, a later row: a backtest
-        esc = self.settings.escalation
-        args = {
-            "context_candles": self.settings.context_candles,
-            "high_vol_ratio": esc.high_vol_ratio,
-            "flash_window": esc.flash_window_candles,
-        }
-        layouts = self._layout_cache(pair)
-        # Backtests: cells of the column precomputed in add_indicators; else the window.
-        core = core_from_arrays(pair, arrays, n, layouts, timeframe=self.timeframe, **args)
-        if core is None:
-            core = core_features(pair, arrays.frame, n, layouts, arrays=arrays, **args)
-        if core is not None:
-            self._core_cache[pair] = (arrays, n, core)
-        return core
-
-    def _full_features(
-        self, pair: str, df: pd.DataFrame, now: datetime, n_closed: int
-    ) -> PairFeatures:
-        """Everything a prompt carries about ``pair`` (same frame and rows as its core)."""
-        s = self.settings
-        f = build_features(
-            pair,
-            df,
-            now,
-            timeframe=self.timeframe,
-            context_candles=s.context_candles,
-            high_vol_ratio=s.escalation.high_vol_ratio,
-            flash_window=s.escalation.flash_window_candles,
-            indicator_columns=s.indicator_columns,
-            pattern_prefixes=s.pattern_prefixes,
-            pattern_exclude_suffixes=s.pattern_exclude_suffixes,
-            n_closed=n_closed,
-            layout=self._layout_cache(pair).get(df.columns),
-        )
-        if f is None:  # impossible: the core features of the same rows exist
-            raise RuntimeError(f"llm_overseer: no features for {pair} at {now}")
-        return f
+    def _unusable_frame(self, pair: str, column: str) -> None:
+        if pair not in self._unusable:
+            self._unusable.add(pair)
+            logger.warning(
+                "llm_overseer: the candles of %s lack the column %s: does the strategy join "
+                "the plugins' add_indicators?",
+                pair,
+                column,
+            )
 
     def _budget_spent_today(self) -> bool:
         return self._budget_day is not None and self._budget_day == day_of(self.clock())
 
     def _announce_escalation(self, due: DueCall, by: str) -> None:
-        if not self.live:
-            return
-        self.notify(
-            f"llm_overseer: tier {due.tier} review of {due.pair} ({by}): {', '.join(due.reasons)}",
-            key=f"llm_overseer:escalation:{due.pair}",
-        )
+        if self.live:
+            self.notify(
+                f"llm_overseer: tier {due.tier} review of {due.pair} ({by}): "
+                f"{', '.join(due.reasons)}",
+                key=f"llm_overseer:escalation:{due.pair}",
+            )
 
     def active_summary(self, pair: str, now: datetime) -> dict[str, Any]:
         """The risk settings in force for ``pair`` (part of the context)."""
@@ -414,32 +374,25 @@ class Overseer:
         }
 
     def _submit(
-        self,
-        due: DueCall,
-        core: CoreFeatures,
-        frame: pd.DataFrame,
-        portfolio: PortfolioState,
-        now: datetime,
+        self, due: DueCall, market: MarketNow, portfolio: PortfolioState, now: datetime
     ) -> None:
         assert self.worker is not None
         key = f"{due.pair}:tier{due.tier}"
         if due.tier >= 2:
             self._announce_escalation(due, "model")
         if self.worker.pending(key):  # e.g. the model still thinking: no job to build
-            self.skipped_submissions += 1
             logger.debug("llm_overseer: %s still pending; skipped", key)
             return
-        active = self.active_summary(core.pair, now)
-        job = _Job(due, core, frame, portfolio, active, now, time.monotonic())
+        active = self.active_summary(due.pair, now)
+        job = _Job(due, market, portfolio, active, now, time.monotonic())
         if not self.worker.submit(key, 4 - due.tier, lambda: self._run_job(job)):
             # Not journalled here: the bot thread does no disk writes for the model path.
-            self.skipped_submissions += 1
             logger.info("llm_overseer: %s already pending or queue full; skipped", key)
 
     # ------------------------------------------------------------------ worker side
     def job_context(self, job: _Job) -> tuple[PairFeatures, Prompt]:
         """The features and the prompt of a job (on the worker; same as at submission time)."""
-        features = self._full_features(job.due.pair, job.frame, job.bot_ts, job.core.n_closed)
+        features = pair_features(job.market, self.settings.indicator_columns)
         prompt = build_prompt(
             job.due.tier,
             features,
@@ -455,152 +408,34 @@ class Overseer:
     def _bot_time(self, job: _Job) -> datetime:
         return job.bot_ts + timedelta(seconds=time.monotonic() - job.wall_start)
 
-    def _journal_call(
-        self, job: _Job, prompt: Prompt, attempt: int, outcome: str, **kw: Any
-    ) -> int | None:
-        if self.journal is None:
-            return None
-        tier = self.settings.tiers.by_number(job.due.tier)
-        return self.journal.record_call(
-            CallRecord(
-                wall_ts=self.clock(),
-                bot_ts=self._bot_time(job),
-                pair=job.due.pair,
-                tier=job.due.tier,
-                model=tier.model,
-                prompt_version=prompt.version,
-                prompt_hash=prompt.digest,
-                attempt=attempt,
-                outcome=outcome,
-                triggers=job.due.reasons,
-                **kw,
-            )
-        )
-
     def _run_job(self, job: _Job) -> None:
-        """Worker thread: context, cache, budget, call with retries, parse, clamp, apply."""
+        """Worker thread: the call, then its proposals or the rules policy in the store."""
+        assert self.caller is not None
+        due = job.due
         try:
             _, prompt = self.job_context(job)
-        except Exception as exc:  # cannot happen for a frame that gave core features
-            logger.exception("llm_overseer: no context for %s", job.due.pair)
-            self._fallback(job, f"context: {exc}")
-            return
-        self._call_model(job, prompt)
-
-    def _call_model(self, job: _Job, prompt: Prompt) -> None:
-        s = self.settings
-        assert self.client is not None and self.ledger is not None and self.worker is not None
-        tier_no = job.due.tier
-        tier = s.tiers.by_number(tier_no)
-        cache_key = (tier_no, tier.model, prompt.digest)
-        hit = self._cache.get(cache_key)
-        if hit is not None and time.monotonic() - hit[0] <= s.cache_ttl_s:
-            call_id = self._journal_call(job, prompt, 0, "cache_hit")
-            cached = [replace(p, source="cache") for p in hit[1]]
-            self._apply_all(cached, self._bot_time(job), call_id)
-            return
-        price = s.price_for(tier.model)
-        assert price is not None  # guaranteed by Settings validation
-        messages = [dict(m) for m in prompt.messages]
-        schema = answer_schema(tier_no, s.authority, s.decisions.max_ttl_minutes)
-        invalid_left = s.invalid_output_retries
-        http_left = s.http_retries
-        attempt = 0
-        while True:
-            attempt += 1
-            est_tokens = estimate_tokens(sum(len(m["content"]) for m in messages)) + tier.max_tokens
-            est_usd = call_cost(price, est_tokens - tier.max_tokens, tier.max_tokens)
-            ok, why = self.ledger.allows(self.clock(), est_usd, est_tokens)
-            if not ok:
-                self._journal_call(job, prompt, attempt, "budget", error=why)
-                self._budget_exhausted(why)
-                self._fallback(job, f"budget: {why}", announce=False)
-                return
-            try:
-                reply = self.client.complete(tier, messages, SCHEMA_NAMES[tier_no], schema)
-            except ModelCallError as exc:
-                retry_in: float | None = None
-                if exc.kind == "http_429" and http_left > 0:
-                    wait = exc.retry_after if exc.retry_after is not None else 1.0
-                    if wait <= s.max_retry_after_s:
-                        retry_in = wait
-                elif exc.kind.startswith("http_5") and http_left > 0:
-                    retry_in = min(0.5 * 2 ** (s.http_retries - http_left), 8.0)
-                    if exc.retry_after is not None and exc.retry_after <= s.max_retry_after_s:
-                        retry_in = exc.retry_after
-                self._journal_call(
-                    job,
-                    prompt,
-                    attempt,
-                    exc.kind,
-                    error=f"{exc}{f' (retry in {retry_in:.1f} s)' if retry_in is not None else ''}",
+            outcome = self.caller.call(
+                CallRequest(due.pair, due.tier, due.reasons, prompt, lambda: self._bot_time(job))
+            )
+        except Exception as exc:  # a bug must still leave the rules' decision in force
+            logger.exception("llm_overseer: tier %s call for %s failed", due.tier, due.pair)
+            outcome = Failed(f"internal error: {exc}")
+        if isinstance(outcome, Answered):
+            self.apply(outcome.proposals, self._bot_time(job), outcome.call_id)
+            asked = outcome.proposals[0].escalate and due.tier == 1
+            if asked and self.settings.escalation.honour_model_escalation:
+                self._escalations.append((due.pair, "tier 1 asked for escalation"))
+        elif isinstance(outcome, Failed):
+            if outcome.budget:
+                self._budget_exhausted(outcome.why)
+            else:
+                self.notify(
+                    f"llm_overseer: tier {due.tier} call for {due.pair} failed ({outcome.why}); "
+                    "rules policy applied",
+                    key="llm_overseer:failure",
                 )
-                if retry_in is None:
-                    self._fallback(job, f"{exc.kind}: {exc}")
-                    return
-                http_left -= 1
-                if self.worker.stop_event.wait(retry_in):
-                    return
-                continue
-            cost = call_cost(price, reply.prompt_tokens, reply.completion_tokens)
-            self.ledger.record(
-                self.clock(),
-                tier_no,
-                tier.model,
-                reply.prompt_tokens,
-                reply.completion_tokens,
-                cost,
-            )
-            try:
-                answer = parse_answer(tier_no, reply.text)
-            except InvalidAnswer as exc:
-                self._journal_call(
-                    job,
-                    prompt,
-                    attempt,
-                    "invalid",
-                    error=str(exc)[:500],
-                    prompt_tokens=reply.prompt_tokens,
-                    completion_tokens=reply.completion_tokens,
-                    cost_usd=cost,
-                    latency_s=reply.latency_s,
-                    response_format=reply.response_format,
-                    raw_answer=(reply.text or "")[:4000],
-                )
-                if invalid_left <= 0:
-                    self._fallback(job, f"invalid answer: {exc}")
-                    return
-                invalid_left -= 1
-                messages = [
-                    *[dict(m) for m in prompt.messages],
-                    {"role": "assistant", "content": (reply.text or "")[:2000]},
-                    {
-                        "role": "user",
-                        "content": f"That answer was invalid ({str(exc)[:300]}). Reply with "
-                        "one JSON object with exactly the schema's fields.",
-                    },
-                ]
-                continue
-            call_id = self._journal_call(
-                job,
-                prompt,
-                attempt,
-                "ok",
-                prompt_tokens=reply.prompt_tokens,
-                completion_tokens=reply.completion_tokens,
-                cost_usd=cost,
-                latency_s=reply.latency_s,
-                response_format=reply.response_format,
-                raw_answer=(reply.text or "")[:4000],
-            )
-            proposals = answer_to_proposals(
-                answer, tier_no, job.due.pair, s.authority, s.decisions, self.strategy_stop
-            )
-            self._cache[cache_key] = (time.monotonic(), proposals)
-            self._apply_all(proposals, self._bot_time(job), call_id)
-            if proposals[0].escalate and tier_no == 1 and s.escalation.honour_model_escalation:
-                self._escalations.append((job.due.pair, "tier 1 asked for escalation"))
-            return
+            fallback = rules_proposals(job.market, job.portfolio, self.settings, source="fallback")
+            self.apply(fallback, self._bot_time(job))
 
     def _budget_exhausted(self, why: str) -> None:
         now = self.clock()
@@ -612,18 +447,11 @@ class Overseer:
                 key="llm_overseer:budget",
             )
 
-    def _fallback(self, job: _Job, why: str, announce: bool = True) -> None:
-        if announce:
-            self.notify(
-                f"llm_overseer: tier {job.due.tier} call for {job.due.pair} failed ({why}); "
-                "rules policy applied",
-                key="llm_overseer:failure",
-            )
-        props = rules_proposals(job.core, job.portfolio, self.settings, source="fallback")
-        self._apply_all(props, self._bot_time(job), None)
-
     # ------------------------------------------------------------------ decisions
-    def _apply_all(self, proposals: Sequence[Proposal], now: datetime, call_id: int | None) -> None:
+    def apply(
+        self, proposals: Sequence[Proposal], now: datetime, call_id: int | None = None
+    ) -> None:
+        """Bound, store and journal ``proposals`` at ``now``; announce what they changed."""
         for raw in proposals:
             p = bound_proposal(raw, self.settings.authority, self.strategy_stop)
             outcome = self.store.apply(p, now)
@@ -634,26 +462,6 @@ class Overseer:
                     _describe(p, outcome.changed, self.shadow),
                     key=f"llm_overseer:decision:{p.scope}",
                 )
-
-    def ingest_answer(self, tier: int, pair: str, text: str | None, now: datetime) -> bool:
-        """Parse, bound and apply one model answer synchronously (tests and tools).
-
-        Returns False (and applies nothing) when the answer is invalid.
-        """
-        try:
-            answer = parse_answer(tier, text)
-        except InvalidAnswer:
-            return False
-        props = answer_to_proposals(
-            answer,
-            tier,
-            pair,
-            self.settings.authority,
-            self.settings.decisions,
-            self.strategy_stop,
-        )
-        self._apply_all(props, _aware(now), None)
-        return True
 
     # ------------------------------------------------------------------ advice
     def effective(self, pair: str, now: datetime) -> Effective:
@@ -727,7 +535,7 @@ class Overseer:
             )
 
     def on_closed(self, trade: TradeSnapshot) -> None:
-        """Feed a closed trade into the context (and the journal, live)."""
+        """Feed a closed trade into the portfolio state (and the journal, live)."""
         self.history.add_closed(trade)
         self._peaks.pop(trade.trade_id, None)
         if self.journal is not None:

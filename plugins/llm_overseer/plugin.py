@@ -14,8 +14,8 @@ from typing import Any, ClassVar
 
 from pandas import DataFrame
 
-from plugins.llm_overseer.columns import vol_ratio_column, vol_ratio_series
-from plugins.llm_overseer.overseer import LIVE_RUNMODES, Overseer
+from plugins.llm_overseer.features import market_columns
+from plugins.llm_overseer.overseer import Overseer
 from plugins.llm_overseer.settings import Settings
 from trading_agent import (
     AnalyzedCandles,
@@ -46,6 +46,12 @@ class OverseerPlugin(Plugin):
         state["overseer"] = None
         return state
 
+    @property
+    def mode(self) -> str:
+        """The mode in force: the settings' until the overseer starts, then its own (``llm``
+        becomes ``rules`` without an API key or outside dry-run and live)."""
+        return self.overseer.mode if self.overseer is not None else self.settings.mode
+
     @hookimpl
     def bot_start(self, config: Mapping[str, Any], runmode: str, notify: Notifier) -> None:
         """Build the overseer for this process (mode, journal, ledger, client, worker)."""
@@ -63,22 +69,15 @@ class OverseerPlugin(Plugin):
     def add_indicators(
         self, dataframe: DataFrame, pair: str, timeframe: str, runmode: str
     ) -> DataFrame | None:
-        """Backtests: the per-candle volatility ratio as a column, so ``bot_loop`` reads a cell.
+        """The overseer's market features as columns (:mod:`plugins.llm_overseer.columns`).
 
-        Not in dry-run/live (the frame is re-analysed every candle there and one window per
-        candle is cheaper), nor when the overseer looks at no candles (``off``, ``replay``).
+        The same vectorised, causal computation in every run mode; none when the overseer
+        looks at no candles (``off``, ``replay``).
         """
-        if (
-            runmode in LIVE_RUNMODES
-            or self.settings.mode in ("off", "replay")
-            or "close" not in dataframe.columns
-        ):
+        if self.settings.mode in ("off", "replay"):
             return None
-        window = self.settings.context_candles
-        close = dataframe["close"].to_numpy(dtype=float)
-        return DataFrame(
-            {vol_ratio_column(window): vol_ratio_series(close, window)}, index=dataframe.index
-        )
+        esc = self.settings.escalation
+        return market_columns(dataframe, self.settings.context_candles, esc.flash_window_candles)
 
     @hookimpl
     def bot_loop(
@@ -87,7 +86,7 @@ class OverseerPlugin(Plugin):
         analyzed: Mapping[str, AnalyzedCandles],
         open_trades: Sequence[TradeSnapshot],
     ) -> None:
-        """Update the context and schedule due decisions (returns at once)."""
+        """Read each pair's latest closed candle and start what is due (returns at once)."""
         if self.overseer is not None:
             self.overseer.on_loop(current_time, analyzed, open_trades)
 
@@ -122,7 +121,7 @@ class OverseerPlugin(Plugin):
 
     @hookimpl
     def trade_closed(self, trade: TradeSnapshot, current_time: datetime) -> None:
-        """Feed results into the context (losing streak, PnL, drawdown) and the journal."""
+        """Feed results into the portfolio state (losing streak, PnL, drawdown) and the journal."""
         if self.overseer is not None:
             self.overseer.on_closed(trade)
 

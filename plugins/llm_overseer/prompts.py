@@ -14,8 +14,9 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from plugins.llm_overseer.context import PairFeatures, PortfolioState
 from plugins.llm_overseer.decisions import MAX_REASON_CHARS
+from plugins.llm_overseer.market import PairFeatures
+from plugins.llm_overseer.portfolio import PortfolioState
 from plugins.llm_overseer.settings import AuthoritySettings
 
 PROMPT_VERSION = "ovs-2026.11-1"
@@ -40,11 +41,6 @@ class Prompt:
     messages: tuple[dict[str, str], ...]
     version: str
     digest: str
-
-    @property
-    def chars(self) -> int:
-        """Total characters of all messages (for the chars/4 token estimate)."""
-        return sum(len(m["content"]) for m in self.messages)
 
 
 def system_prompt(authority: AuthoritySettings) -> str:
@@ -80,7 +76,7 @@ def features_payload(f: PairFeatures, anonymise: bool, alias: str) -> dict[str, 
         "range_pos": _r(f.range_position, 1),
         "from_high": _r(f.drawdown_from_high, 3),
     }
-    if not anonymise:
+    if not anonymise and f.session is not None:
         out["session"] = f.session
     ind = {}
     for k, v in sorted(f.indicators.items()):

@@ -1,25 +1,12 @@
 """Journal reports: ``python -m plugins.llm_overseer.report --journal PATH [--json]``.
 
 Prints costs by day, tier and model; decisions (by source, applied or held, clamps, pauses,
-exits); latencies (p50/p95/max per tier and model); failures by kind; and the shadow
-comparison when the journal holds shadow-mode trades.
-
-Shadow comparison (what it computes, precisely). For every closed trade recorded in the
-journal while the overseer ran in shadow mode:
-
-- ``without``: the trade's actual ``profit_abs`` (the strategy alone; this is what happened).
-- ``with``: what the trade would have made had the overseer's advice been applied:
-  0 if entries were paused for the pair at the entry fill (the trade would not exist);
-  otherwise ``stake_multiplier`` at the entry fill times the trade's result, where the result
-  is the actual ``profit_abs``, or ``stake_amount * profit_ratio`` at the first moment the
-  overseer would have exited it (an exit request, or its tightened stop being crossed, as
-  seen by ``exit_advice`` on the bot's loop) when that came before the actual exit.
-- ``net``: ``with`` minus the LLM spend recorded in the journal over the same period.
-
-Limits, stated: it scales profit linearly with stake (true on the zero-fee pairs, ignoring
-slippage), it does not invent trades the overseer's freed capital could have made, and stop
-crossings are sampled at the bot's loop, not tick by tick. A backtest in ``replay`` mode
-over the same journal is the full-fidelity alternative.
+exits); latencies (p50/p95/max per tier and model); failures by kind (their example error
+made safe to show: it may quote the provider or the model); and, when the journal holds
+shadow-mode trades, the shadow comparison: each closed trade's actual profit against what
+the overseer's advice would have made of it (nothing if entries were paused at its entry
+fill, else its stake multiplier there times its result, cut at the first would-be exit), net
+of the LLM spend. docs/overseer.md ("Shadow mode") states the computation and its limits.
 """
 
 from __future__ import annotations
@@ -30,6 +17,8 @@ import sqlite3
 import sys
 from pathlib import Path
 from typing import Any
+
+from trading_agent.safe_text import clean
 
 
 def _connect(path: str | Path) -> sqlite3.Connection:
@@ -103,12 +92,15 @@ def latencies(con: sqlite3.Connection) -> list[dict[str, Any]]:
 
 
 def failures(con: sqlite3.Connection) -> list[dict[str, Any]]:
-    """Calls that gave no usable answer, by outcome."""
+    """Calls that gave no usable answer, by outcome (the example error made safe to show:
+    it may quote the provider or the model)."""
     rows = con.execute(
         "SELECT outcome, COUNT(*) AS n, MAX(error) AS example FROM calls"
         " WHERE outcome NOT IN ('ok','cache_hit') GROUP BY outcome ORDER BY n DESC"
     ).fetchall()
-    return [dict(r) for r in rows]
+    return [
+        {**dict(r), "example": None if r["example"] is None else clean(r["example"])} for r in rows
+    ]
 
 
 def shadow_comparison(con: sqlite3.Connection) -> dict[str, Any]:

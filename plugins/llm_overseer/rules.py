@@ -21,8 +21,9 @@ The rules (each documented in ``docs/overseer.md``):
 
 from __future__ import annotations
 
-from plugins.llm_overseer.context import CandleInputs, PortfolioState
 from plugins.llm_overseer.decisions import ALL_PAIRS, Proposal
+from plugins.llm_overseer.market import CandleInputs
+from plugins.llm_overseer.portfolio import PortfolioState
 from plugins.llm_overseer.settings import Settings
 
 

@@ -184,6 +184,11 @@ class RulesSettings(_Strict):
     exit_on_flash_crash: bool = True
 
 
+#: Indicator columns of our strategies and the patterns plugin that prompts carry by default.
+_INDICATORS = ("rsi", "adx", "atr", "macd", "macdsignal", "mfi", "anomaly_volume_spike")
+_INDICATORS += ("anomaly_gap", "anomaly_range_expansion")
+
+
 class Settings(_Strict):
     """All settings of the ``llm_overseer`` plugin."""
 
@@ -220,27 +225,7 @@ class Settings(_Strict):
     #: Candles of each pair's dataframe the context builder looks at.
     context_candles: int = Field(default=300, ge=60, le=5000)
     #: Indicator columns copied into the context when the strategy provides them.
-    indicator_columns: list[str] = Field(
-        default_factory=lambda: [
-            "rsi",
-            "adx",
-            "atr",
-            "macd",
-            "macdsignal",
-            "mfi",
-            "anomaly_volume_spike",
-            "anomaly_gap",
-            "anomaly_range_expansion",
-        ]
-    )
-    #: Columns whose names start with one of these are pattern signals: a non-zero value on
-    #: the last closed candle is a confirmed pattern, its sign the direction (+1 bullish,
-    #: -1 bearish), as the ``patterns`` plugin writes them.
-    pattern_prefixes: list[str] = Field(default_factory=lambda: ["pattern_", "cdl_"])
-    #: ...except columns ending with one of these (the patterns plugin's price levels).
-    pattern_exclude_suffixes: list[str] = Field(
-        default_factory=lambda: ["_neckline", "_target", "_invalidation"]
-    )
+    indicator_columns: list[str] = Field(default_factory=lambda: list(_INDICATORS))
     #: Background queue length; a full queue drops the new job (and says so in the journal).
     queue_size: int = Field(default=16, ge=1, le=1000)
 

@@ -1,7 +1,7 @@
 """The decision store: the latest bounded decision per pair (and for all pairs).
 
 Strategy callbacks read it; the background worker (or the rules policy) writes it. Reads and
-writes take a lock for microseconds only, so a reader never waits on a model.
+writes hold a lock only around dictionary reads and writes, so a reader never waits on a model.
 
 Rules of the store:
 
@@ -174,14 +174,6 @@ class DecisionStore:
             else:
                 held.append("exit_position")
         return state, tuple(changed), tuple(held)
-
-    def state(self, scope: str, now: datetime) -> ScopeState | None:
-        """The unexpired state of one scope, or ``None``."""
-        with self._lock:
-            st = self._states.get(scope)
-        if st is None or st.expires_at <= now:
-            return None
-        return st
 
     def effective(self, pair: str, now: datetime) -> Effective:
         """Combine the pair's and the all-pairs decision in force at ``now``."""

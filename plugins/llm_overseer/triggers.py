@@ -14,7 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from plugins.llm_overseer.context import CandleInputs, PortfolioState
+from plugins.llm_overseer.market import CandleInputs
+from plugins.llm_overseer.portfolio import PortfolioState
 from plugins.llm_overseer.rules import is_flash_crash, pattern_against_position
 from plugins.llm_overseer.settings import Settings
 

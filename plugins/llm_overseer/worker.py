@@ -72,18 +72,6 @@ class Worker:
         with self._keys_lock:
             return not self._keys
 
-    def wait_idle(self, timeout: float) -> bool:
-        """Wait up to ``timeout`` seconds for the queue to drain (tests, shutdown)."""
-        done = threading.Event()
-        deadline = timeout
-        step = 0.01
-        while deadline > 0:
-            if self.idle():
-                return True
-            done.wait(step)
-            deadline -= step
-        return self.idle()
-
     def stop(self, timeout: float = 2.0) -> None:
         """Ask the thread to stop and wait up to ``timeout`` seconds for it."""
         self.stop_event.set()

@@ -4,8 +4,8 @@ The venue replays the recorded candles on the wall clock (``ta-venue --replay``)
 :data:`DEFAULT_REPLAY_START` (the 5 August 2024 sell-off) unless told otherwise; Freqtrade
 trades them in dry-run through ccxt's MEXC client, pointed at the venue by an offline overlay
 written for this run's venue port. The REST API listens where ``FREQTRADE__API_SERVER__*``
-(or ``user_data/config.json``) says, and the demo prints that URL, then says when it answers.
-Both processes stop cleanly on Ctrl-C.
+(or ``user_data/config.json``) says; the demo's introduction (:mod:`demo_intro`) gives that URL,
+and a last line says when it answers. Both processes stop cleanly on Ctrl-C.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from trading_agent.launch.datadir import candle_dir
+from trading_agent.launch.demo_intro import intro_lines, offline_pairs, venue_state
 from trading_agent.launch.offline import (
     USAGE_EXIT,
     data_note,
@@ -167,16 +168,6 @@ def main(argv: list[str] | None = None) -> int:
     user, password = env["FREQTRADE__API_SERVER__USERNAME"], env["FREQTRADE__API_SERVER__PASSWORD"]
     generated = "FREQTRADE__API_SERVER__PASSWORD" not in os.environ
     url = api_base_url(host, api_port)
-    print(
-        f"venue: replaying {data_note(args.datadir)} from {args.replay_start} "
-        f"on {venue_url(args.port)}",
-        flush=True,
-    )
-    print(
-        f"FreqUI / REST API: {url}  user: {user}  password: "
-        f"{password if generated else '(from environment)'}",
-        flush=True,
-    )
     Path("user_data/logs").mkdir(parents=True, exist_ok=True)
     stop = threading.Event()
     try:
@@ -187,7 +178,18 @@ def main(argv: list[str] | None = None) -> int:
             replay_start=args.replay_start,
             log=Path("user_data/logs/venue.log"),
             api_disabled=[x for x in args.api_disabled.split(",") if x.strip()],
-        ):
+        ) as venue:
+            for line in intro_lines(
+                venue_state(venue),
+                venue,
+                data_note(args.datadir),
+                args.strategy,
+                url,
+                user,
+                password if generated else None,
+                offline_pairs(),
+            ):
+                print(line, flush=True)
             announcer = threading.Thread(
                 target=announce_when_up,
                 args=(url, user, password, stop, started),

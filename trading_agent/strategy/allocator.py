@@ -22,7 +22,7 @@ from typing import Any, ClassVar
 from freqtrade.persistence import Trade
 
 from trading_agent.strategy.allocation import Caps, entry_stake, rebalance_order
-from trading_agent.strategy.base import AgentStrategy, finite_or, trade_snapshot
+from trading_agent.strategy.base import AgentStrategy, finite_or
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +39,7 @@ class AllocationStrategy(AgentStrategy):
     max_entry_position_adjustment = -1
     #: Relative band around the target inside which a position is left alone.
     rebalance_band: ClassVar[float] = 0.25
+    narration_target: ClassVar[str | None] = TARGET_COLUMN
 
     def rebalancing_band(self) -> float:
         """The rebalancing band in use (a strategy may make it a hyperoptable parameter)."""
@@ -60,14 +61,7 @@ class AllocationStrategy(AgentStrategy):
         """
         candle = self.last_candle(pair, current_time)
         weight = max(0.0, finite_or(candle.get(TARGET_COLUMN), default=0.0))
-        risk = self.agent.risk_advice(
-            pair=pair,
-            side="long",
-            current_time=current_time,
-            current_rate=finite_or(candle.get("close"), default=0.0),
-            candle=candle,
-            trade=trade_snapshot(trade) if trade is not None else None,
-        )
+        risk = self.candle_risk_advice(pair, candle, current_time, trade)
         multiplier = max(0.0, min(1.0, risk.stake_multiplier))
         session = max(0.0, min(1.0, finite_or(candle.get("session_position_size_factor"), 1.0)))
         target = weight * multiplier * equity

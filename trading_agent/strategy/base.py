@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
 import numpy as np
+import pandas as pd
 from freqtrade.exchange import timeframe_to_seconds
 from freqtrade.persistence import Trade
 from freqtrade.strategy import IStrategy, stoploss_from_absolute
@@ -26,10 +27,12 @@ from pandas import DataFrame
 
 from trading_agent.candles import AnalyzedCandles, closed_rows, ticks_of
 from trading_agent.hookspecs import BACKTEST_RUNMODES, LIVE_RUNMODES
-from trading_agent.manager import AgentPlugins, with_plugin_defaults
+from trading_agent.manager import AgentPlugins, CombinedRisk, with_plugin_defaults
 from trading_agent.payloads import TradeSnapshot
 from trading_agent.safe_text import clean, markdown_escape
 from trading_agent.strategy.exchange_check import check_exchange
+from trading_agent.strategy.freshness import Change, FreshnessWatch
+from trading_agent.strategy.narration import Rule, candle_line, startup_lines
 from trading_agent.strategy.risk import (
     RiskLimits,
     atr_stop_rate,
@@ -40,8 +43,12 @@ from trading_agent.strategy.risk import (
 )
 
 logger = logging.getLogger(__name__)
+#: The logger of the start-up and per-candle lines (dry-run and live), to filter them by name.
+narration_logger = logging.getLogger("trading_agent.narration")
 
 #: JWT secrets that ship in Freqtrade's templates and schema: anyone could forge a login.
+#: Reason of the pair locks held while a pair's market data is stale.
+STALE_LOCK_REASON = "trading_agent: market data stale"
 #: Longest notification text (longer ones are cut, see :func:`trading_agent.safe_text.clean`).
 NOTIFY_LIMIT = 1000
 PUBLIC_JWT_SECRETS = frozenset(
@@ -160,6 +167,13 @@ class AgentStrategy(IStrategy):
     #: The largest share of account equity one position of this strategy may take, within
     #: the config's ``max_position_ratio`` (``None``: the config's).
     max_position_share: ClassVar[float | None] = None
+    #: Smallest interval between two narration lines of one pair (dry-run and live).
+    narration_interval = timedelta(seconds=60)
+    #: Extra ``(label, column)`` values each narration line shows.
+    narration_columns: ClassVar[tuple[tuple[str, str], ...]] = ()
+    #: The column with the share of equity the strategy aims to hold (allocation strategies),
+    #: shown on the narration line instead of the risk level.
+    narration_target: ClassVar[str | None] = None
 
     _agent: AgentPlugins | None = None
     _risk: RiskLimits | None = None
@@ -184,6 +198,7 @@ class AgentStrategy(IStrategy):
         state.pop("_notify_lock", None)
         state.pop("_candles", None)
         state.pop("_kept_frames", None)
+        state.pop("_freshness", None)
         return state
 
     @property
@@ -225,6 +240,18 @@ class AgentStrategy(IStrategy):
         _ = self.agent
         self.stoploss = max(self.stoploss, self.risk_limits.stoploss)
         logger.info("Trading-Agent plugins: %s", ", ".join(self.agent.names) or "none")
+        if self.runmode in LIVE_RUNMODES:
+            for line in startup_lines(
+                type(self).__name__,
+                self.timeframe,
+                self.runmode,
+                self._whitelist(),
+                [(name, plugin_mode(self.agent, name)) for name in self.agent.names],
+                self.config.get("api_server"),
+                bool(self.config.get("force_entry_enable")),
+                self.narration_interval.total_seconds(),
+            ):
+                narration_logger.info(line)
 
     def ft_bot_cleanup(self) -> None:
         """Freqtrade's shutdown callback: stop the plugins too."""
@@ -332,13 +359,66 @@ class AgentStrategy(IStrategy):
         return view
 
     def _live_orderbook(self, pair: str) -> Mapping[str, Any] | None:
+        return self.live_book(pair, self.orderbook_depth)
+
+    def live_book(self, pair: str, depth: int) -> Mapping[str, Any] | None:
+        """The pair's live order book in dry-run and live (``None`` elsewhere or on failure).
+
+        Never outside Freqtrade's trade modes: in backtests ``dp.orderbook`` would fetch
+        today's book (lookahead). Every fetched book is shown to the freshness watch.
+        """
         if self.runmode not in LIVE_RUNMODES:
-            return None  # in backtests Freqtrade would fetch today's book: lookahead
-        try:
-            return self.dp.orderbook(pair, self.orderbook_depth)
-        except Exception as exc:
-            logger.warning("order book for %s unavailable: %s", pair, exc)
             return None
+        try:
+            book = self.dp.orderbook(pair, depth)
+        except Exception as exc:
+            logger.warning("order book for %s unavailable: %s", pair, clean(exc))
+            return None
+        self._report(self.freshness.see_book(pair, book))
+        return book
+
+    @property
+    def freshness(self) -> FreshnessWatch:
+        """Per-pair freshness of candles and books (live and dry-run)."""
+        watch = self.__dict__.get("_freshness")
+        if watch is None:
+            limits = self.risk_limits
+            watch = FreshnessWatch(limits.stale_candle_timeframes, limits.frozen_book_fetches)
+            self.__dict__["_freshness"] = watch
+        return watch
+
+    def _watch_candles(self, current_time: datetime) -> None:
+        """Show each pair's last closed candle to the freshness watch (live and dry-run)."""
+        timeframe = timedelta(seconds=timeframe_to_seconds(self.timeframe))
+        for pair in self._whitelist():
+            frame, _ = self.dp.get_analyzed_dataframe(pair, self.timeframe)
+            last = None
+            if len(frame) and "date" in frame.columns:
+                last = pd.Timestamp(frame["date"].iloc[-1]).to_pydatetime()
+            self._report(self.freshness.see_candles(pair, last, timeframe, current_time))
+
+    def _report(self, change: Change | None) -> None:
+        """Warn and notify once when a pair's data turns stale, and when it moves again;
+        while stale the pair is locked (visible in FreqUI's and Telegram's lock lists)."""
+        if change is None:
+            return
+        if change.stale:
+            logger.warning("%s: market data stale (%s); no new risk", change.pair, change.reason)
+            self.notify(
+                f"{change.pair}: market data stale ({change.reason}); no new risk until it moves",
+                key=f"data:{change.pair}:stale",
+            )
+        else:
+            logger.info("%s: %s", change.pair, change.reason)
+            self.unlock_reason(STALE_LOCK_REASON)
+            self.notify(f"{change.pair}: {change.reason}", key=f"data:{change.pair}:fresh")
+
+    def _lock_stale_pairs(self, current_time: datetime) -> None:
+        """Keep each pair with stale data locked for the next candle (renewed every loop)."""
+        until = current_time + timedelta(seconds=timeframe_to_seconds(self.timeframe))
+        for pair in self._whitelist():
+            if self.freshness.problems(pair):
+                self.lock_pair(pair, until, reason=STALE_LOCK_REASON)
 
     def _whitelist(self) -> list[str]:
         try:
@@ -395,15 +475,101 @@ class AgentStrategy(IStrategy):
     # -- Freqtrade callbacks ----------------------------------------------------------------
 
     def bot_loop_start(self, current_time: datetime, **kwargs: Any) -> None:
-        """Hand the latest analysed candles and open trades to the plugins' ``bot_loop``."""
+        """Hand the latest analysed candles and open trades to the plugins' ``bot_loop``;
+        in dry-run and live first check that every pair's candles are fresh, and at the end
+        say what each pair's new candle brought (:meth:`narrate`)."""
         self.__dict__["_candles"] = {}
         self._day_start_equity(current_time)
+        if self.runmode in LIVE_RUNMODES:
+            try:
+                self._watch_candles(current_time)
+                self._lock_stale_pairs(current_time)
+            except Exception:
+                logger.exception("freshness check failed")
         agent = self.agent
-        if not agent.implements("bot_loop"):
-            return
-        analyzed = {pair: self.analyzed_candles(pair, current_time) for pair in self._whitelist()}
-        open_trades = [trade_snapshot(t) for t in stored_trades(is_open=True)]
-        agent.bot_loop(current_time, analyzed, open_trades)
+        if agent.implements("bot_loop"):
+            analyzed = {p: self.analyzed_candles(p, current_time) for p in self._whitelist()}
+            open_trades = [trade_snapshot(t) for t in stored_trades(is_open=True)]
+            agent.bot_loop(current_time, analyzed, open_trades)
+        if self.runmode in LIVE_RUNMODES:
+            self.narrate(current_time)
+
+    # -- narration (dry-run and live) -------------------------------------------------------
+
+    def narration_rules(self) -> tuple[Rule, ...]:
+        """The strategy's entry conditions, for the narration to name the unmet ones.
+
+        The same conditions as ``populate_entry_trend``, stated as rules of
+        :mod:`trading_agent.strategy.narration` (none here: the base has no signal).
+        """
+        return ()
+
+    def candle_risk_advice(
+        self, pair: str, candle: Mapping[str, Any], current_time: datetime, trade: Any = None
+    ) -> CombinedRisk:
+        """The plugins' combined risk advice for a long in ``pair`` at ``candle``'s close
+        (``trade``: the pair's open trade, if any)."""
+        return self.agent.risk_advice(
+            pair=pair,
+            side="long",
+            current_time=current_time,
+            current_rate=finite_or(candle.get("close"), default=0.0),
+            candle=candle,
+            trade=trade_snapshot(trade) if trade is not None else None,
+        )
+
+    def narrate(self, current_time: datetime) -> None:
+        """Log one line per pair whose last analysed candle is new since its last line.
+
+        At most one line a pair per :attr:`narration_interval` (a later loop tells a candle
+        held back by the limit). Never raises: a failure is logged once and the bot goes on.
+        """
+        told: dict[str, tuple[Any, float]] = self.__dict__.setdefault("_narrated", {})
+        now = time.monotonic()
+        interval = self.narration_interval.total_seconds()
+        for pair in self._whitelist():
+            try:
+                candle = self.last_candle(pair, current_time)
+                date = candle.get("date")
+                last = told.get(pair)
+                if date is None or (
+                    last is not None and (last[0] == date or now - last[1] < interval)
+                ):
+                    continue
+                told[pair] = (date, now)
+                narration_logger.info(self.narration_line(pair, candle, current_time))
+            except Exception:
+                if not self.__dict__.get("_narration_failed"):
+                    self.__dict__["_narration_failed"] = True
+                    logger.exception("narration for %s failed (the bot goes on)", pair)
+
+    def narration_line(self, pair: str, candle: Mapping[str, Any], current_time: datetime) -> str:
+        """The narration line of ``pair``'s last candle, with the plugins' advice, the pair's
+        position share of equity and what stops an entry outside the candle."""
+        open_trades = stored_trades(is_open=True, pair=pair)
+        advice = self.candle_risk_advice(
+            pair, candle, current_time, open_trades[0] if open_trades else None
+        )
+        equity, values = self.account_equity(current_time)
+        share = values.get(pair, 0.0) / equity if equity > 0 else None
+        held_back = []
+        if open_trades and not self.position_adjustment_enable:
+            held_back.append("a position is open")
+        held_back += [f"market data: {problem}" for problem in self.freshness.problems(pair)]
+        if self._daily_loss_exceeded(current_time):
+            held_back.append(
+                f"daily loss limit {self.risk_limits.daily_drawdown_limit:.1%} of equity reached"
+            )
+        return candle_line(
+            pair,
+            candle,
+            advice,
+            rules=self.narration_rules(),
+            shown=self.narration_columns,
+            position_share=share,
+            target_column=self.narration_target,
+            held_back=held_back,
+        )
 
     def entry_vetoes(
         self, pair: str, side: str, rate: float, amount: float, current_time: datetime
@@ -421,6 +587,8 @@ class AgentStrategy(IStrategy):
             runmode=self.runmode,
         )
         vetoes = list(decision.vetoes)
+        if self.runmode in LIVE_RUNMODES:
+            vetoes.extend(("data", problem) for problem in self.freshness.problems(pair))
         if self._daily_loss_exceeded(current_time):
             limit = self.risk_limits.daily_drawdown_limit
             vetoes.append(("risk", f"daily loss limit {limit:.1%} of equity reached"))
@@ -609,6 +777,13 @@ class _KeptFrame:
         self.timeframe = timeframe
         self.confirmed: bool | None = None
         self.readers: dict[str, Any] = {}  # column readers shared by every bound
+
+
+def plugin_mode(agent: AgentPlugins, name: str) -> str | None:
+    """The mode plugin ``name`` runs in (its ``mode``, else its settings' ``mode``), if any."""
+    plugin = agent.pm.get_plugin(name)
+    mode = getattr(plugin, "mode", None) or getattr(getattr(plugin, "settings", None), "mode", None)
+    return str(mode) if mode else None
 
 
 def finite_or(value: Any, default: float) -> float:

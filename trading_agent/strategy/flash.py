@@ -26,6 +26,7 @@ from trading_agent.strategy.flash_signals import (
     flash_indicators,
     session_thresholds,
 )
+from trading_agent.strategy.narration import AllOf, AtLeast, Check, Flag, Rule
 from trading_agent.strategy.plot_columns import SESSION_LANES, LiveHistory, session_lanes
 from trading_agent.strategy.risk import agent_protections, capped_roi
 
@@ -77,16 +78,17 @@ class FlashStrategyBase(AgentStrategy):
     def apply_live_book(self, dataframe: DataFrame, pair: str) -> None:
         """In dry-run/live, put the live book's top-5 imbalance on the latest candle.
 
-        Never outside Freqtrade's TRADE_MODES (in backtests ``dp.orderbook`` would fetch
-        today's book). A failed fetch leaves the latest imbalance NaN.
+        Only in Freqtrade's trade modes (see :meth:`AgentStrategy.live_book`). A failed fetch
+        leaves the latest imbalance NaN.
         """
         if self.runmode not in LIVE_RUNMODES or dataframe.empty:
             return
         last = dataframe.index[-1]
+        book = self.live_book(pair, self.BOOK_LEVELS)
         try:
-            value = book_imbalance(self.dp.orderbook(pair, self.BOOK_LEVELS), self.BOOK_LEVELS)
+            value = book_imbalance(book, self.BOOK_LEVELS) if book is not None else math.nan
         except Exception as exc:
-            logger.warning("%s: live order book unavailable (%s); no imbalance signal", pair, exc)
+            logger.warning("%s: order book unusable (%s); no imbalance signal", pair, exc)
             value = math.nan
         dataframe.loc[last, "imbalance_book"] = value
         dataframe.loc[last, "imbalance"] = value
@@ -137,6 +139,26 @@ class FlashStrategyBase(AgentStrategy):
                 "momentum": self.momentum_scale.value,
                 "volatility": self.volatility_scale.value,
             },
+        )
+
+    def narration_rules(self) -> tuple[Rule, ...]:
+        """The flash trigger as narration rules: ``min_signals`` of the three components
+        (each against its session threshold, as in :meth:`signal_components`) and positive
+        momentum (:func:`~trading_agent.strategy.flash_signals.flash_entry`)."""
+        components = (
+            Check("imbalance", ">", "threshold_imbalance"),
+            Check("momentum_pct", ">", "threshold_momentum", label="momentum %"),
+            AllOf(
+                "volatility breakout",
+                (
+                    Check("volatility_pct", ">", "threshold_volatility", label="volatility %"),
+                    Flag("breakout", "no close above the prior range"),
+                ),
+            ),
+        )
+        return (
+            AtLeast("flash signals", int(self.min_signals.value), components),
+            Check("momentum_pct", ">", 0, label="momentum %"),
         )
 
     def signal_components(self, dataframe: DataFrame) -> dict[str, pd.Series]:

@@ -48,6 +48,20 @@ class RiskLimits(BaseModel):
     atr_stop_multiplier: float = Field(
         default=2.0, gt=0, le=20, description="ATR multiples for the volatility stop"
     )
+    stale_candle_timeframes: float = Field(
+        default=2.0,
+        gt=0,
+        le=100,
+        description="live: no new risk on a pair whose last candle closed more than this many "
+        "timeframes ago (a stuck feed)",
+    )
+    frozen_book_fetches: int = Field(
+        default=5,
+        ge=2,
+        le=10_000,
+        description="live: no new risk on a pair whose order book came back the same this many "
+        "fetches in a row (a frozen book)",
+    )
 
     @model_validator(mode="after")
     def _position_within_exposure(self) -> RiskLimits:

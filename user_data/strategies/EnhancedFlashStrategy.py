@@ -42,6 +42,7 @@ from trading_agent.strategy.flash_signals import (
     require_columns,
     rolling_vwap,
 )
+from trading_agent.strategy.narration import Check, Flag, Rule
 from trading_agent.strategy.plot_columns import marker, sessions_subplot
 
 logger = logging.getLogger(__name__)
@@ -330,6 +331,27 @@ class EnhancedFlashStrategy(FlashStrategyBase):
         dataframe["enter_long"] = enter.astype(np.int64)
         dataframe["enter_tag"] = tags.where(enter, None)
         return dataframe
+
+    def narration_rules(self) -> tuple[Rule, ...]:
+        """The entry conditions of :meth:`populate_entry_trend`, as the narration names them."""
+        pattern = (
+            (Flag("bull_pattern_recent", "no bullish pattern in the last two hours"),)
+            if self.require_pattern.value
+            else ()
+        )
+        return (
+            *super().narration_rules(),
+            Flag("trend_up", "no 1h and 4h up-trend"),
+            Check("adx_1h", ">", self.adx_min.value, label="1h ADX"),
+            Check("macdhist", ">", 0, label="MACD histogram"),
+            Check("close", ">", "vwap", versus="VWAP"),
+            Check("rsi", "<", self.rsi_entry_max.value, label="RSI"),
+            Check("close", "<", "bb_upper", versus="upper Bollinger band"),
+            Flag("bear_pattern_recent", "bearish chart pattern in the last hour", want=0),
+            *pattern,
+            Flag("btc_trend", "BTC's 1h trend is not up"),
+            Flag("liquidity_ok", "the stake is too large for the pair's volume"),
+        )
 
     def populate_exit_trend(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
         """Exit on an overbought RSI or a broken 1h trend.

@@ -41,6 +41,7 @@ from freqtrade.strategy import CategoricalParameter, DecimalParameter, informati
 from pandas import DataFrame
 
 from trading_agent.strategy.allocator import TARGET_COLUMN, AllocationStrategy
+from trading_agent.strategy.narration import Check, Rule
 from trading_agent.strategy.regime import (
     DAYS_PER_YEAR,
     HOURS_PER_YEAR,
@@ -130,6 +131,18 @@ class RegimeStrategy(AllocationStrategy):
             },
         },
     }
+
+    #: The regime columns each narration line shows (dry-run and live).
+    narration_columns: ClassVar[tuple[tuple[str, str], ...]] = (
+        ("trend", "trend_score_1d"),
+        ("BTC trend", "btc_trend_score_1d"),
+        ("volatility", "volatility"),
+        ("drawdown", "drawdown_1d"),
+    )
+
+    def narration_rules(self) -> tuple[Rule, ...]:
+        """The entry condition of :meth:`populate_entry_trend`: a target of ``ENTRY_WEIGHT``."""
+        return (Check(TARGET_COLUMN, ">=", ENTRY_WEIGHT, label="target weight"),)
 
     def rebalancing_band(self) -> float:
         """The rebalancing band (hyperoptable)."""
