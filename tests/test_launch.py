@@ -208,8 +208,10 @@ def test_demo_on_other_ports_serves_the_api_it_prints(tmp_path: Path, binance_di
             if line.startswith("REST API "):
                 break
         url = f"http://127.0.0.1:{api_port}"
-        assert any(line.startswith(f"FreqUI / REST API: {url} ") for line in lines), lines
-        assert any(f"from 2024-08-05 on http://127.0.0.1:{venue_port}" in x for x in lines), lines
+        assert any(line.startswith(f"demo: FreqUI / REST API: {url} ") for line in lines), lines
+        venue = f"demo: the venue (http://127.0.0.1:{venue_port}) replays BTC/USDT, ETH/USDT"
+        assert any(x.startswith(venue) and "from 2024-08-05 mapped" in x for x in lines), lines
+        assert any(f"{url}/api/v1/forceenter" in x for x in lines), lines  # the curl command
         up = re.match(rf"REST API up at {re.escape(url)} with (\w+) \((\d+) s\)", lines[-1])
         assert up and up.group(1) == "EnhancedFlashStrategy", lines
         with urllib.request.urlopen(f"{url}/api/v1/ping", timeout=10) as resp:
