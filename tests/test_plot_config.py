@@ -106,7 +106,7 @@ def plotted_columns(plot_config: dict) -> dict[str, list[str]]:
 
 
 def analysed(cls: type[IStrategy], pair: str, tmp_path: Path) -> tuple[IStrategy, pd.DataFrame]:
-    strategy = cls(backtest_config(tmp_path))
+    strategy = cls({**backtest_config(tmp_path), "timeframe": cls.timeframe})
     strategy.dp = RecordedDataProvider(UNTIL)
     strategy.bot_start()
     base = load_candles(pair.replace("/", "_"), strategy.timeframe)
