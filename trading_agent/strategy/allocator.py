@@ -39,6 +39,9 @@ class AllocationStrategy(AgentStrategy):
     max_entry_position_adjustment = -1
     #: Relative band around the target inside which a position is left alone.
     rebalance_band: ClassVar[float] = 0.25
+    #: Smallest rebalancing order as a share of equity (besides the exchange's minimum): a
+    #: target that moves a little every candle must not become a stream of small orders.
+    min_trade_share: ClassVar[float] = 0.0
     narration_target: ClassVar[str | None] = TARGET_COLUMN
 
     def rebalancing_band(self) -> float:
@@ -114,6 +117,7 @@ class AllocationStrategy(AgentStrategy):
             pair = trade.pair
             equity, values = self.account_equity(current_time, {pair: current_rate})
             target, add_target, why = self.targets(pair, current_time, equity, trade)
+            smallest = max(min_stake or 0.0, self.min_trade_share * equity)
             order = rebalance_order(
                 values.get(pair, 0.0),
                 target,
@@ -122,7 +126,7 @@ class AllocationStrategy(AgentStrategy):
                 equity,
                 sum(values.values()),
                 self.caps,
-                min_stake,
+                smallest,
                 max_stake,
             )
         except Exception:

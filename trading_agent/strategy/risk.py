@@ -147,7 +147,10 @@ def daily_loss_exceeded(today_change: float, day_start_value: float, limits: Ris
 
 
 def agent_protections(
-    daily_drawdown_limit: float, timeframe: str, drawdown_trade_limit: int = 4
+    daily_drawdown_limit: float,
+    timeframe: str,
+    drawdown_trade_limit: int = 4,
+    pair_stop_lock_hours: float | None = None,
 ) -> list[dict[str, Any]]:
     """Freqtrade protections for one strategy, sized in candles of ``timeframe``.
 
@@ -159,18 +162,26 @@ def agent_protections(
       ``ratios`` mode sums trade profit ratios instead: three 2 % stops lock trading after
       about 0.5 % of an account that stakes 10 % per trade is lost;
     - ``LowProfitPairs``: a pair that lost more than 1 % over its last 4 trades in 24 hours
-      is locked for 12 hours.
+      is locked for 12 hours;
+    - with ``pair_stop_lock_hours``, a second ``StoplossGuard``: one stop-loss exit locks its
+      pair for that long. A strategy that rebalances towards a target would otherwise buy the
+      position back on the next candle, and the stop would have cost a round trip of fees
+      instead of taking risk off.
     """
     if not (math.isfinite(daily_drawdown_limit) and 0 < daily_drawdown_limit <= 1):
         raise ValueError(f"daily_drawdown_limit must be in (0, 1], got {daily_drawdown_limit!r}")
     if drawdown_trade_limit < 1:
         raise ValueError(f"drawdown_trade_limit must be at least 1, got {drawdown_trade_limit!r}")
+    if pair_stop_lock_hours is not None and not (
+        math.isfinite(pair_stop_lock_hours) and pair_stop_lock_hours > 0
+    ):
+        raise ValueError(f"pair_stop_lock_hours must be > 0, got {pair_stop_lock_hours!r}")
     minutes = timeframe_to_minutes(timeframe)
 
     def candles(duration_minutes: int) -> int:
         return max(1, math.ceil(duration_minutes / minutes))
 
-    return [
+    protections: list[dict[str, Any]] = [
         {"method": "CooldownPeriod", "stop_duration_candles": candles(15)},
         {
             "method": "StoplossGuard",
@@ -195,6 +206,18 @@ def agent_protections(
             "required_profit": -0.01,
         },
     ]
+    if pair_stop_lock_hours is not None:
+        hold = candles(math.ceil(pair_stop_lock_hours * 60))
+        protections.append(
+            {
+                "method": "StoplossGuard",
+                "lookback_period_candles": hold,
+                "trade_limit": 1,
+                "stop_duration_candles": hold,
+                "only_per_pair": True,
+            }
+        )
+    return protections
 
 
 def capped_roi(roi: Mapping[Any, float], take_profit: float) -> dict[Any, float]:

@@ -5,8 +5,8 @@ with the regime read from daily candles (``@informative("1d")``):
 
 - **trend**: time-series momentum, the share of three horizons (20, 60 and 120 days, or 10,
   30 and 60 with ``trend_speed = "fast"``) over which the daily close rose;
-- **realised volatility**: the larger of the last 72 hours' (1h returns) and the last 30
-  days' (daily returns), annualised, so a volatility burst cuts the position within hours;
+- **realised volatility**: the larger of the last 7 days' (1h returns) and the last 30
+  days' (daily returns), annualised, so a volatility burst cuts the position within a day;
 - **drawdown state**: more than ``bear_drawdown`` below the 180-day high is a bear regime,
   in which the volatility target is multiplied by ``bear_factor``;
 - **BTC as the cross-asset filter**: a pair other than BTC is held only while BTC's own trend
@@ -54,8 +54,8 @@ from trading_agent.strategy.risk import agent_protections
 
 #: Momentum horizons in days for each ``trend_speed``.
 HORIZONS: dict[str, tuple[int, int, int]] = {"slow": (20, 60, 120), "fast": (10, 30, 60)}
-#: Look-backs of the realised volatility: 72 hourly returns, 30 daily returns.
-VOL_HOURS = 72
+#: Look-backs of the realised volatility: 7 days of hourly returns, 30 daily returns.
+VOL_HOURS = 168
 VOL_DAYS = 30
 #: Calendar days over which the drawdown state's high is taken (within the start-up).
 HIGH_DAYS = 180
@@ -84,10 +84,13 @@ class RegimeStrategy(AllocationStrategy):
     exit_profit_only = False
     ignore_roi_if_entry_signal = True
 
+    #: Smallest rebalancing order: 3 % of equity.
+    min_trade_share = 0.03
+
     # At most 8 hyperoptable parameters, all with economically sensible ranges.
     target_volatility = DecimalParameter(0.2, 0.8, default=0.4, decimals=2, space="buy")
     trend_speed = CategoricalParameter(["slow", "fast"], default="slow", space="buy")
-    band = DecimalParameter(0.1, 0.5, default=0.25, decimals=2, space="buy")
+    band = DecimalParameter(0.1, 0.8, default=0.5, decimals=2, space="buy")
     btc_min_score = DecimalParameter(0.0, 1.0, default=0.5, decimals=2, space="buy")
     bear_drawdown = DecimalParameter(0.2, 0.7, default=0.5, decimals=2, space="buy")
     bear_factor = DecimalParameter(0.0, 1.0, default=0.5, decimals=2, space="buy")
@@ -104,7 +107,9 @@ class RegimeStrategy(AllocationStrategy):
     #: The overseer's defaults scaled to a strategy that holds most of the account on 1h
     #: candles (its own defaults suit 10 % flash positions on 5m): a drawdown of 15 % / 30 %
     #: of capital escalates, a flash crash is 8 % in three hours, and an emergency stop sits
-    #: 5 % below the rate. The config's values win.
+    #: 5 % below the rate. Its high-volatility rule is off (multiplier 1): the target already
+    #: falls as volatility rises, and halving it again on every crossing of the overseer's
+    #: threshold traded the position back and forth. The config's values win.
     plugin_defaults: ClassVar[dict[str, dict[str, Any]]] = {
         "llm_overseer": {
             "escalation": {
@@ -112,7 +117,7 @@ class RegimeStrategy(AllocationStrategy):
                 "drawdown_tier3": 0.30,
                 "flash_crash_return": 0.08,
             },
-            "rules": {"emergency_stop_distance": 0.05},
+            "rules": {"emergency_stop_distance": 0.05, "high_vol_multiplier": 1.0},
         }
     }
 
@@ -151,9 +156,13 @@ class RegimeStrategy(AllocationStrategy):
     @property
     def protections(self) -> list[dict[str, Any]]:
         """Cooldown, stop-loss guard, daily max drawdown on equity (one trade is enough: the
-        positions are large) and low-profit-pair locks."""
+        positions are large), low-profit-pair locks, and a pair held out for a day after a
+        stop-loss exit (else the rebalancing would buy it back on the next candle)."""
         return agent_protections(
-            self.risk_limits.daily_drawdown_limit, self.timeframe, drawdown_trade_limit=1
+            self.risk_limits.daily_drawdown_limit,
+            self.timeframe,
+            drawdown_trade_limit=1,
+            pair_stop_lock_hours=24,
         )
 
     # -- the regime, from daily candles ------------------------------------------------------
@@ -169,13 +178,13 @@ class RegimeStrategy(AllocationStrategy):
         return _daily_regime(dataframe)
 
     def populate_indicators(self, dataframe: DataFrame, metadata: dict) -> DataFrame:
-        """The 72-hour volatility, the governing volatility, and the plugins' columns."""
+        """The 7-day volatility, the governing volatility, and the plugins' columns."""
         hourly = realised_volatility(
             dataframe["date"], dataframe["close"], VOL_HOURS, HOURS_PER_YEAR, "1h"
         )
         own = pd.DataFrame(
             {
-                "vol_72h": hourly,
+                "vol_7d": hourly,
                 "volatility": np.maximum(hourly, dataframe["vol_30d_1d"].to_numpy(np.float64)),
             },
             index=dataframe.index,
