@@ -15,7 +15,6 @@ import pandas as pd
 import pytest
 
 from trading_agent.launch.evaluate_strategies import (
-    OUR_STRATEGIES,
     offline_configs,
     offline_venue,
     run_backtest,
@@ -25,6 +24,8 @@ from trading_agent.launch.evaluate_strategies import (
 pytestmark = pytest.mark.slow
 
 TIMERANGE = "20240201-20240215"
+#: The two signal strategies these tests are about.
+OUR_STRATEGIES = ("FlashStrategy", "EnhancedFlashStrategy")
 
 
 def test_backtests_of_both_strategies_complete_with_trades(

@@ -152,9 +152,13 @@ def freqtrade_env() -> dict[str, str]:
 
     The committed config leaves the API server's JWT key to the environment, and Freqtrade
     validates its length even when the server is off: a backtest gets a throwaway random key
-    (never stored) unless one is set already.
+    (never stored) unless one is set already. Log lines are wrapped at no fewer than 250
+    columns (``COLUMNS``; 80 where no terminal says otherwise), so that a line such as
+    "Strategy Parameter: buy_rsi = 25" can be read back whole.
     """
     env = os.environ.copy()
+    if not env.get("COLUMNS", "").isdigit() or int(env["COLUMNS"]) < 250:
+        env["COLUMNS"] = "250"
     env.setdefault("FREQTRADE__API_SERVER__JWT_SECRET_KEY", secrets.token_hex(32))
     env["FREQTRADE__API_SERVER__ENABLED"] = "false"
     return env

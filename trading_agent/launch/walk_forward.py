@@ -606,16 +606,19 @@ def _assemble(
             result = {"dsr": math.nan, "p_value": math.nan, "n_obs": n_obs}
         dsr[fee] = {**result, "variance_estimate": text}
 
-    runs = []
-    seen: set[str] = set()
+    # One backtest may serve twice (fold k's test window is fold k+1's train window when
+    # they share months, fee and parameters): listed once with every use.
+    uses: dict[str, list[str]] = {}
+    unique: dict[str, BacktestOutcome] = {}
     for what, outcome in outcomes:
-        if outcome.key in seen:
-            continue
-        seen.add(outcome.key)
+        uses.setdefault(outcome.key, []).append(what)
+        unique.setdefault(outcome.key, outcome)
+    runs = []
+    for key, outcome in unique.items():
         runs.append(
             {
-                "what": what,
-                "key": outcome.key,
+                "what": "; ".join(uses[key]),
+                "key": key,
                 **outcome.spec.describe(),
                 "trades": len(outcome.trades),
                 "final_balance": outcome.final_balance,
