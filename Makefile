@@ -35,6 +35,10 @@ PAIR ?= ETH/USDT
 PLOT_TIMERANGE ?= 20240805-20240812
 ## one benchmark for bench (bench/bench_<BENCH>.py; empty: all)
 BENCH ?=
+## parallel backtests of walkforward
+JOBS ?= 2
+## further options of walkforward, e.g. --grid '{"buy_rsi":[25,35]}' --baselines all
+WALKFORWARD_ARGS ?=
 
 # Hyperopt's best parameters, which Freqtrade loads over the defaults in the strategy's code in
 # every run mode.
@@ -52,7 +56,7 @@ endef
 # Every `?=` variable, for `make help` (which shows their values).
 HELP_VARIABLES := $(shell sed -n 's/^\([A-Z_]*\) *?=.*/\1/p' $(firstword $(MAKEFILE_LIST)))
 
-.PHONY: help setup test test-elsewhere lint format demo backtest hyperopt plot reset-params bench venue clean
+.PHONY: help setup test test-elsewhere lint format demo backtest hyperopt plot reset-params bench venue walkforward clean
 
 ## list every target and variable with its value (generated from the ## comments of the Makefile)
 help:
@@ -143,6 +147,12 @@ reset-params:
 ## every benchmark under bench/ (or BENCH=name), each row marked against its target
 bench: setup
 	$(BIN)/python -m bench.run_all $(BENCH)
+
+## walk-forward evaluation of STRATEGY over DATADIR (here: the long history); docs/walk-forward.md
+walkforward: DATADIR = $(SHARED_DATA)/binance-long
+walkforward: setup
+	$(BIN)/python -m trading_agent.launch.walk_forward --strategy $(STRATEGY) \
+		--datadir $(DATADIR) --jobs $(JOBS) $(WALKFORWARD_ARGS)
 
 ## remove .venv, caches and backtest results
 clean:
