@@ -11,7 +11,8 @@ import pytest
 from trading_agent.launch.backtest_runs import BacktestSpec, unapplied_parameters
 from trading_agent.launch.evaluate_strategies import freqtrade_templates
 from trading_agent.launch.strategy_grid import load_strategy, parameter_file, strategy_grid
-from trading_agent.launch.walk_forward import choose, parse_args, trials_variance
+from trading_agent.launch.walk_forward import choose, parse_args
+from trading_agent.launch.walk_forward_report import trials_variance
 
 TUNABLE = """
 from typing import ClassVar

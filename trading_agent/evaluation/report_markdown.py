@@ -195,6 +195,22 @@ def _runs_section(report: Mapping[str, Any]) -> list[str]:
         "reproduces its run from the repository root.",
         "",
     ]
+    kinds = t.get("by_kind") or {}
+    if kinds:
+        lines += _table(
+            ["backtests run now", "runs", "mean s", "max s"],
+            [
+                [
+                    kind,
+                    str(k["runs"]),
+                    _fmt(k["mean_seconds"], "{:.1f}"),
+                    _fmt(k["max_seconds"], "{:.1f}"),
+                ]
+                for kind, k in kinds.items()
+            ],
+            1,
+        )
+        lines.append("")
     rows = [
         [
             r["what"],

@@ -6,6 +6,7 @@ Files are named ``<BASE>_<QUOTE>-<timeframe>.feather`` (spot), with the columns 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -42,3 +43,25 @@ def data_fingerprint(datadir: Path) -> list[tuple[str, int, int]]:
         (path.name, path.stat().st_size, path.stat().st_mtime_ns)
         for path in sorted(Path(datadir).glob("*.feather"))
     ]
+
+
+class CandleStore:
+    """The candle files of one data folder, each read once per (pair, timeframe)."""
+
+    def __init__(self, datadir: Path) -> None:
+        self.datadir = Path(datadir)
+        self._frames: dict[tuple[str, str], pd.DataFrame] = {}
+
+    def get(self, pair: str, timeframe: str) -> pd.DataFrame:
+        """The candles of ``pair`` at ``timeframe`` (empty if there is no file)."""
+        if (pair, timeframe) not in self._frames:
+            self._frames[(pair, timeframe)] = read_candles(self.datadir, pair, timeframe)
+        return self._frames[(pair, timeframe)]
+
+    def dates(self, pairs: Sequence[str], timeframe: str) -> dict[str, pd.Series]:
+        """Candle open dates per pair."""
+        return {p: self.get(p, timeframe)["date"] for p in pairs}
+
+    def frames(self, pairs: Sequence[str], timeframe: str) -> dict[str, pd.DataFrame]:
+        """Candle frames per pair."""
+        return {p: self.get(p, timeframe) for p in pairs}

@@ -24,21 +24,15 @@ import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from trading_agent.evaluation.buy_and_hold import buy_and_hold_fills
-from trading_agent.evaluation.deflated_sharpe import deflated_sharpe
-from trading_agent.evaluation.equity import Segment, close_grid, reconstruct_equity
-from trading_agent.evaluation.equity_chart import write_equity_chart
-from trading_agent.evaluation.fills import fills_from_trades
-from trading_agent.evaluation.measures import Performance, chain_equity, performance
-from trading_agent.evaluation.report_markdown import overall_table, report_markdown
+from trading_agent.evaluation.measures import Performance, performance
+from trading_agent.evaluation.report_markdown import overall_table
 from trading_agent.launch.backtest_runs import BacktestOutcome, BacktestRunner, BacktestSpec
-from trading_agent.launch.candle_files import read_candles
+from trading_agent.launch.candle_files import CandleStore
 from trading_agent.launch.evaluate_strategies import (
     BASE_CONFIG,
     REPO,
@@ -49,7 +43,6 @@ from trading_agent.launch.evaluate_strategies import (
     strategy_path_for,
 )
 from trading_agent.launch.folds import (
-    Fold,
     FoldCheck,
     check_folds,
     contiguous_runs,
@@ -58,14 +51,16 @@ from trading_agent.launch.folds import (
 )
 from trading_agent.launch.offline import OFFLINE_OVERLAY
 from trading_agent.launch.strategy_grid import Grid, LoadedStrategy, load_strategy, strategy_grid
-
-#: MEXC's spot taker fee and where the figure comes from (check it before relying on it).
-MEXC_TAKER_FEE = 0.0005
-MEXC_FEE_SOURCE = (
-    "MEXC's published spot fee schedule (https://www.mexc.com/fee) as of 2025, as recorded in "
-    "issue 10: 0 % maker, 0.05 % taker on most pairs, only some pairs at zero. Fees change: "
-    "check the schedule (or ccxt's fetch_trading_fee with keys) before relying on this figure."
+from trading_agent.launch.walk_forward_report import (
+    MEXC_TAKER_FEE,
+    BaselineStretch,
+    FoldResult,
+    ReportInputs,
+    build_report,
+    run_account,
+    write_outputs,
 )
+
 #: Fee levels per side: none, MEXC's taker fee, and 0.1 %.
 FEE_LEVELS = (0.0, MEXC_TAKER_FEE, 0.001)
 SELECT_FEE = 0.001
@@ -77,7 +72,6 @@ BASELINE_STRATEGIES = {
 }
 BASELINES = ("bh", *BASELINE_STRATEGIES)
 DEFAULT_BASELINES = ("bh", "sample")
-START_BALANCE_BH = 1000.0
 
 
 def _sharpe(p: Performance) -> float:
@@ -138,59 +132,47 @@ class Settings:
     protections: bool = True
     progress: bool = True
 
+    def check(self) -> None:
+        """Raise ``ValueError`` naming the first setting out of range."""
+        for fee in (*self.fees, self.select_fee):
+            if not (math.isfinite(fee) and 0 <= fee < 0.1):
+                raise ValueError(f"fees must be in [0, 0.1), got {fee}")
+        if not self.fees:
+            raise ValueError("give at least one fee level")
+        if self.objective not in OBJECTIVES:
+            raise ValueError(f"objective must be one of {sorted(OBJECTIVES)}, got {self.objective}")
+        if self.jobs < 1:
+            raise ValueError(f"jobs must be at least 1, got {self.jobs}")
+        if self.extra_trials < 0:
+            raise ValueError(f"extra trials must be >= 0, got {self.extra_trials}")
+        unknown = [b for b in self.baselines if b not in BASELINES]
+        if unknown:
+            raise ValueError(f"unknown baselines {unknown} (known: {', '.join(BASELINES)})")
+
+    def described(self, start: pd.Timestamp, end: pd.Timestamp) -> dict[str, Any]:
+        """The settings the report echoes (with the span actually used)."""
+        return {
+            "train_months": self.train_months,
+            "test_months": self.test_months,
+            "step_months": self.step_months,
+            "start": start,
+            "end": end,
+            "min_train_coverage": self.min_train_coverage,
+            "min_test_coverage": self.min_test_coverage,
+            "select_fee": self.select_fee,
+            "objective": self.objective,
+            "objective_text": OBJECTIVE_TEXT[self.objective],
+            "baselines": list(self.baselines),
+            "extra_trials": self.extra_trials,
+            "jobs": self.jobs,
+            "protections": self.protections,
+        }
+
 
 def whitelist() -> list[str]:
     """The offline runs' pairs: the overlay's whitelist over the project config's."""
     pairs = json.loads(BASE_CONFIG.read_text())["exchange"]["pair_whitelist"]
     return json.loads(OFFLINE_OVERLAY.read_text())["exchange"].get("pair_whitelist", pairs)
-
-
-class CandleStore:
-    """Candle files read once per (pair, timeframe)."""
-
-    def __init__(self, datadir: Path) -> None:
-        self.datadir = datadir
-        self._frames: dict[tuple[str, str], pd.DataFrame] = {}
-
-    def get(self, pair: str, timeframe: str) -> pd.DataFrame:
-        """The candles of ``pair`` at ``timeframe`` (empty if there is no file)."""
-        if (pair, timeframe) not in self._frames:
-            self._frames[(pair, timeframe)] = read_candles(self.datadir, pair, timeframe)
-        return self._frames[(pair, timeframe)]
-
-    def dates(self, pairs: Sequence[str], timeframe: str) -> dict[str, pd.Series]:
-        """Candle open dates per pair."""
-        return {p: self.get(p, timeframe)["date"] for p in pairs}
-
-    def frames(self, pairs: Sequence[str], timeframe: str) -> dict[str, pd.DataFrame]:
-        """Candle frames per pair."""
-        return {p: self.get(p, timeframe) for p in pairs}
-
-
-def outcome_segment(
-    outcome: BacktestOutcome, store: CandleStore, pairs: Sequence[str]
-) -> tuple[Segment, float]:
-    """The account of a backtest on its window, and the relative gap between its rebuilt final
-    equity and Freqtrade's final balance (the reconstruction's own check)."""
-    spec = outcome.spec
-    closes = close_grid(store.frames(pairs, spec.timeframe), spec.start, spec.end, spec.timeframe)
-    segment = reconstruct_equity(
-        fills_from_trades(outcome.trades), closes, outcome.starting_balance, spec.start
-    )
-    rebuilt = float(segment.points["equity"].iloc[-1])
-    return segment, abs(rebuilt - outcome.final_balance) / outcome.final_balance
-
-
-def buy_and_hold_segment(
-    store: CandleStore, pairs: Sequence[str], timeframe: str, fold: Fold, fee: float
-) -> Segment:
-    """Equal-weight buy-and-hold of ``pairs`` over the fold's test window."""
-    frames = store.frames(pairs, timeframe)
-    fills = buy_and_hold_fills(
-        frames, fold.test_start, fold.test_end, timeframe, START_BALANCE_BH, fee
-    )
-    closes = close_grid(frames, fold.test_start, fold.test_end, timeframe)
-    return reconstruct_equity(fills, closes, START_BALANCE_BH, fold.test_start)
 
 
 def choose(scores: Sequence[float]) -> int:
@@ -203,98 +185,45 @@ def choose(scores: Sequence[float]) -> int:
     return best
 
 
-def trials_variance(fold_sharpes: Sequence[Sequence[float]]) -> tuple[float, str]:
-    """Variance of the daily Sharpe ratio across trials, and how it was estimated.
-
-    The mean over folds of the sample variance (``ddof=1``) of the grid points' daily train
-    Sharpe ratios. Without two finite values on any fold there is no spread to measure.
-    """
-    per_fold = []
-    for sharpes in fold_sharpes:
-        finite = pd.Series([s for s in sharpes if math.isfinite(s)], dtype="float64")
-        if finite.size >= 2:
-            per_fold.append(float(finite.var(ddof=1)))
-    if per_fold:
-        return (
-            sum(per_fold) / len(per_fold),
-            f"mean over {len(per_fold)} folds of the sample variance (ddof=1) of the grid "
-            "points' non-annualised daily Sharpe ratios on the train window",
-        )
-    return math.nan, "no fold had two grid points with a finite train Sharpe ratio"
-
-
 @dataclass
-class _FoldWork:
+class _Fold:
+    """A runnable fold while it runs: futures of its train and test backtests, its choice."""
+
     check: FoldCheck
     train: list[cf.Future[BacktestOutcome]] = field(default_factory=list)
     test: dict[float, cf.Future[BacktestOutcome]] = field(default_factory=dict)
-    chosen: int = 0
+    chosen: dict[str, Any] = field(default_factory=dict)
     selection: list[dict[str, Any]] = field(default_factory=list)
-    selection_note: str = ""
+    note: str = ""
 
 
-def _spec(
-    strategy: LoadedStrategy,
-    start: pd.Timestamp,
-    end: pd.Timestamp,
-    fee: float,
-    params: Mapping[str, Any],
-    grid: Grid | None,
-    protections: bool,
-) -> BacktestSpec:
-    return BacktestSpec(
-        strategy=strategy,
-        start=start,
-        end=end,
-        fee=fee,
-        params=dict(params),
-        spaces=dict(grid.spaces) if grid else {},
-        protections=protections,
-    )
+@dataclass
+class _Plan:
+    """What a run will do, before any backtest: the strategy, its grid, folds, baselines."""
+
+    strategy: LoadedStrategy
+    grid: Grid
+    points: list[dict[str, Any]]
+    pairs: list[str]
+    start: pd.Timestamp
+    end: pd.Timestamp
+    checks: list[FoldCheck]
+    folds: list[_Fold]
+    baselines: dict[str, LoadedStrategy]
+    #: Per baseline strategy: the runnable folds whose test windows its own timeframe covers.
+    baseline_folds: dict[str, list[FoldCheck]]
+    baseline_missing: dict[str, list[int]]
 
 
-def _plain(value: Any) -> Any:
-    """JSON-ready: NaN and infinities become None, timestamps ISO strings."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, pd.Timestamp):
-        return value.isoformat()
-    if isinstance(value, Path):
-        return str(value)
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    return value
-
-
-def fee_label(fee: float) -> str:
-    """``0.05 % (MEXC taker)`` style label of a fee level."""
-    text = f"{100 * fee:g} %"
-    return f"{text} (MEXC taker)" if fee == MEXC_TAKER_FEE else text
-
-
-def run_walk_forward(settings: Settings) -> dict[str, Any]:
-    """Run the whole evaluation; write report.md, report.json and equity.png; return the report."""
-    began = time.perf_counter()
-    for fee in (*settings.fees, settings.select_fee):
-        if not (math.isfinite(fee) and 0 <= fee < 0.1):
-            raise ValueError(f"fees must be in [0, 0.1), got {fee}")
-    if settings.objective not in OBJECTIVES:
-        raise ValueError(f"objective must be one of {sorted(OBJECTIVES)}, got {settings.objective}")
-    if settings.jobs < 1:
-        raise ValueError(f"jobs must be at least 1, got {settings.jobs}")
-    if settings.extra_trials < 0:
-        raise ValueError(f"extra trials must be >= 0, got {settings.extra_trials}")
+def plan(settings: Settings, store: CandleStore) -> _Plan:
+    """Load the strategy and its grid, lay out the folds and check their data."""
+    settings.check()
     strategy = load_strategy(settings.strategy, settings.strategy_path)
     grid = strategy_grid(strategy, settings.grid)
-    points = grid.points() if grid.values else []
     pairs = whitelist()
     timeframe = strategy.timeframe
-    store = CandleStore(settings.datadir)
     span = data_span(store.dates(pairs, timeframe), timeframe)
-    start = settings.start or span[0]
-    end = settings.end or span[1]
+    start, end = settings.start or span[0], settings.end or span[1]
     folds = rolling_folds(
         start, end, settings.train_months, settings.test_months, settings.step_months
     )
@@ -310,31 +239,121 @@ def run_walk_forward(settings: Settings) -> dict[str, Any]:
         settings.min_train_coverage,
         settings.min_test_coverage,
     )
-    work = [_FoldWork(c) for c in checks if c.runs]
-    if not work:
+    runnable = [c for c in checks if c.runs]
+    if not runnable:
         reasons = "; ".join(f"fold {c.fold.number}: {c.skip_reason}" for c in checks)
         raise ValueError(f"no fold has the data to run ({reasons})")
-    baseline_strategies = {
+    baselines = {
         b: load_strategy(BASELINE_STRATEGIES[b], strategy_path_for(BASELINE_STRATEGIES[b]))
         for b in settings.baselines
         if b in BASELINE_STRATEGIES
     }
-    # Baselines run where their own timeframe's data cover the test window.
-    baseline_folds: dict[str, list[_FoldWork]] = {}
-    baseline_missing: dict[str, list[int]] = {}
-    for name, loaded in baseline_strategies.items():
+    covered: dict[str, list[FoldCheck]] = {}
+    missing: dict[str, list[int]] = {}
+    for name, loaded in baselines.items():
         own = check_folds(
-            [w.check.fold for w in work],
+            [c.fold for c in runnable],
             store.dates(pairs, loaded.timeframe),
             loaded.timeframe,
             0.0,
             settings.min_test_coverage,
         )
-        baseline_folds[name] = [w for w, c in zip(work, own, strict=True) if c.runs]
-        baseline_missing[name] = [c.fold.number for c in own if not c.runs]
+        covered[name] = [c for c, mine in zip(runnable, own, strict=True) if mine.runs]
+        missing[name] = [mine.fold.number for mine in own if not mine.runs]
+    return _Plan(
+        strategy=strategy,
+        grid=grid,
+        points=grid.points() if grid.values else [],
+        pairs=pairs,
+        start=start,
+        end=end,
+        checks=checks,
+        folds=[_Fold(c) for c in runnable],
+        baselines=baselines,
+        baseline_folds=covered,
+        baseline_missing=missing,
+    )
 
+
+def _spec(
+    strategy: LoadedStrategy,
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+    fee: float,
+    settings: Settings,
+    params: Mapping[str, Any] | None = None,
+    grid: Grid | None = None,
+) -> BacktestSpec:
+    return BacktestSpec(
+        strategy=strategy,
+        start=start,
+        end=end,
+        fee=fee,
+        params=dict(params or {}),
+        spaces=dict(grid.spaces) if grid else {},
+        protections=settings.protections,
+    )
+
+
+def _select(fold: _Fold, the_plan: _Plan, store: CandleStore, settings: Settings) -> None:
+    """Choose the fold's parameters from its train runs alone."""
+    objective = OBJECTIVES[settings.objective]
+    scores = []
+    for params, future in zip(the_plan.points, fold.train, strict=True):
+        outcome = future.result()
+        segment, gap = run_account(outcome, store, the_plan.pairs)
+        measured = performance([segment])
+        scores.append(objective(measured))
+        fold.selection.append(
+            {
+                "params": dict(params),
+                "objective": objective(measured),
+                "train": asdict(measured),
+                "reconstruction_gap": gap,
+                "key": outcome.key,
+            }
+        )
+    fold.chosen = dict(the_plan.points[choose(scores)])
+    if not any(math.isfinite(s) for s in scores):
+        fold.note = "no grid point had a finite objective: the first was kept"
+
+
+def _submit_tests(
+    runner: BacktestRunner, pool: cf.Executor, fold: _Fold, the_plan: _Plan, settings: Settings
+) -> None:
+    window = fold.check.fold
+    fold.test = {
+        fee: runner.submit(
+            pool,
+            _spec(
+                the_plan.strategy,
+                window.test_start,
+                window.test_end,
+                fee,
+                settings,
+                fold.chosen,
+                the_plan.grid,
+            ),
+        )
+        for fee in settings.fees
+    }
+
+
+def _progress_bar(enabled: bool) -> Any:
+    if not enabled:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=0, desc="backtests", unit="run", file=sys.stderr, dynamic_ncols=True)
+
+
+def execute(
+    the_plan: _Plan, settings: Settings, store: CandleStore
+) -> dict[str, list[tuple[list[FoldCheck], dict[float, cf.Future[BacktestOutcome]]]]]:
+    """Run every backtest of the plan (train, then each fold's tests as soon as its choice
+    is made; baselines alongside) and return the baselines' futures by stretch."""
+    baseline_runs: dict[str, list[tuple[list[FoldCheck], dict[float, cf.Future]]]] = {}
     progress = _progress_bar(settings.progress)
-    baseline_runs: dict[str, list[tuple[list[_FoldWork], dict[float, cf.Future]]]] = {}
     with (
         tempfile.TemporaryDirectory(prefix="walk-forward-") as tmp,
         offline_venue(settings.datadir) as url,
@@ -348,360 +367,107 @@ def run_walk_forward(settings: Settings) -> dict[str, Any]:
             progress=progress,
         )
         try:
-            for w in work:
-                fold = w.check.fold
-                if points:
-                    w.train = [
-                        runner.submit(
-                            pool,
-                            _spec(
-                                strategy,
-                                fold.train_start,
-                                fold.train_end,
-                                settings.select_fee,
-                                p,
-                                grid,
-                                settings.protections,
-                            ),
-                        )
-                        for p in points
-                    ]
-                else:
-                    _submit_tests(runner, pool, w, strategy, {}, grid, settings)
-            for name, loaded in baseline_strategies.items():
-                chosen = baseline_folds[name]
-                windows = [(w.check.fold.test_start, w.check.fold.test_end) for w in chosen]
+            for fold in the_plan.folds:
+                window = fold.check.fold
+                fold.train = [
+                    runner.submit(
+                        pool,
+                        _spec(
+                            the_plan.strategy,
+                            window.train_start,
+                            window.train_end,
+                            settings.select_fee,
+                            settings,
+                            point,
+                            the_plan.grid,
+                        ),
+                    )
+                    for point in the_plan.points
+                ]
+                if not fold.train:  # no grid: the defaults, no selection
+                    _submit_tests(runner, pool, fold, the_plan, settings)
+            for name, loaded in the_plan.baselines.items():
+                covered = the_plan.baseline_folds[name]
+                windows = [(c.fold.test_start, c.fold.test_end) for c in covered]
                 baseline_runs[name] = []
-                for run in contiguous_runs(windows):
-                    members = [chosen[i] for i in run]
-                    first, last = members[0].check.fold, members[-1].check.fold
+                for stretch in contiguous_runs(windows):
+                    members = [covered[i] for i in stretch]
+                    start, end = members[0].fold.test_start, members[-1].fold.test_end
                     futures = {
-                        fee: runner.submit(
-                            pool,
-                            _spec(
-                                loaded,
-                                first.test_start,
-                                last.test_end,
-                                fee,
-                                {},
-                                None,
-                                settings.protections,
-                            ),
-                        )
+                        fee: runner.submit(pool, _spec(loaded, start, end, fee, settings))
                         for fee in settings.fees
                     }
                     baseline_runs[name].append((members, futures))
             # Select on each fold as soon as its train runs are in, then test the choice.
-            waiting = [w for w in work if w.train]
+            waiting = [f for f in the_plan.folds if f.train]
             while waiting:
-                cf.wait([f for w in waiting for f in w.train], return_when=cf.FIRST_COMPLETED)
-                for w in [w for w in waiting if all(f.done() for f in w.train)]:
-                    waiting.remove(w)
-                    _select(w, points, store, pairs, settings)
-                    _submit_tests(runner, pool, w, strategy, points[w.chosen], grid, settings)
-            every = [f for w in work for f in w.test.values()]
-            every += [f for runs in baseline_runs.values() for _, fs in runs for f in fs.values()]
-            for future in every:
-                future.result()
+                pending = [t for f in waiting for t in f.train if not t.done()]
+                if pending:
+                    cf.wait(pending, return_when=cf.FIRST_COMPLETED)
+                for fold in [f for f in waiting if all(t.done() for t in f.train)]:
+                    waiting.remove(fold)
+                    _select(fold, the_plan, store, settings)
+                    _submit_tests(runner, pool, fold, the_plan, settings)
+            for fold in the_plan.folds:
+                for future in fold.test.values():
+                    future.result()
+            for stretches in baseline_runs.values():
+                for _, futures in stretches:
+                    for future in futures.values():
+                        future.result()
         except BaseException:
             runner.cancel_pending()
             raise
         finally:
             if progress is not None:
                 progress.close()
+    return baseline_runs
 
-    report, curves = _assemble(
-        settings,
-        strategy,
-        grid,
-        points,
-        pairs,
-        checks,
-        work,
-        baseline_runs,
-        baseline_missing,
-        store,
-        runner,
-        start,
-        end,
+
+def run_walk_forward(settings: Settings) -> dict[str, Any]:
+    """Run the whole evaluation; write report.md, report.json and equity.png; return the report."""
+    began = time.perf_counter()
+    store = CandleStore(settings.datadir)
+    the_plan = plan(settings, store)
+    baseline_runs = execute(the_plan, settings, store)
+    inputs = ReportInputs(
+        strategy=the_plan.strategy,
+        grid=the_plan.grid,
+        pairs=the_plan.pairs,
+        checks=the_plan.checks,
+        folds=[
+            FoldResult(
+                check=f.check,
+                chosen=f.chosen,
+                selection=f.selection,
+                note=f.note,
+                train=[t.result() for t in f.train],
+                test={fee: t.result() for fee, t in f.test.items()},
+            )
+            for f in the_plan.folds
+        ],
+        baselines={
+            name: [
+                BaselineStretch(
+                    folds=[c.fold for c in members],
+                    outcomes={fee: t.result() for fee, t in futures.items()},
+                )
+                for members, futures in stretches
+            ]
+            for name, stretches in baseline_runs.items()
+        },
+        baseline_labels={name: f"{BASELINE_STRATEGIES[name]} (defaults)" for name in baseline_runs},
+        baseline_missing=the_plan.baseline_missing,
+        buy_and_hold="bh" in settings.baselines,
+        fees=tuple(settings.fees),
+        extra_trials=settings.extra_trials,
+        settings=settings.described(the_plan.start, the_plan.end),
+        datadir=settings.datadir,
     )
+    report, curves = build_report(inputs, store)
     report["timings"]["total_wall_seconds"] = time.perf_counter() - began
     write_outputs(settings.out, report, curves)
     return report
-
-
-def _progress_bar(enabled: bool) -> Any:
-    if not enabled:
-        return None
-    from tqdm import tqdm
-
-    return tqdm(total=0, desc="backtests", unit="run", file=sys.stderr, dynamic_ncols=True)
-
-
-def _submit_tests(
-    runner: BacktestRunner,
-    pool: cf.Executor,
-    w: _FoldWork,
-    strategy: LoadedStrategy,
-    params: Mapping[str, Any],
-    grid: Grid,
-    settings: Settings,
-) -> None:
-    fold = w.check.fold
-    w.test = {
-        fee: runner.submit(
-            pool,
-            _spec(
-                strategy, fold.test_start, fold.test_end, fee, params, grid, settings.protections
-            ),
-        )
-        for fee in settings.fees
-    }
-
-
-def _select(
-    w: _FoldWork,
-    points: Sequence[Mapping[str, Any]],
-    store: CandleStore,
-    pairs: Sequence[str],
-    settings: Settings,
-) -> None:
-    """Choose the fold's parameters from its train runs alone."""
-    objective = OBJECTIVES[settings.objective]
-    scores = []
-    for params, future in zip(points, w.train, strict=True):
-        outcome = future.result()
-        segment, gap = outcome_segment(outcome, store, pairs)
-        perf = performance([segment])
-        scores.append(objective(perf))
-        w.selection.append(
-            {
-                "params": dict(params),
-                "objective": objective(perf),
-                "train": asdict(perf),
-                "reconstruction_gap": gap,
-                "key": outcome.key,
-            }
-        )
-    w.chosen = choose(scores)
-    if not any(math.isfinite(s) for s in scores):
-        w.selection_note = "no grid point had a finite objective: the first was kept"
-
-
-def _assemble(
-    settings: Settings,
-    strategy: LoadedStrategy,
-    grid: Grid,
-    points: list[dict[str, Any]],
-    pairs: list[str],
-    checks: list[FoldCheck],
-    work: list[_FoldWork],
-    baseline_runs: dict[str, list[tuple[list[_FoldWork], dict[float, cf.Future]]]],
-    baseline_missing: dict[str, list[int]],
-    store: CandleStore,
-    runner: BacktestRunner,
-    start: pd.Timestamp,
-    end: pd.Timestamp,
-) -> tuple[dict[str, Any], dict[str, pd.Series]]:
-    """Measures per fold and overall, the deflated Sharpe, runs and timings, as one dict; and
-    the compounded test-fold equity of the strategy and buy-and-hold at the chart's fee."""
-    timeframe = strategy.timeframe
-    label = f"{strategy.name} ({'selected' if points else 'defaults'})"
-    rows: dict[str, str] = {"strategy": label}
-    # segments[row][fee][fold number]
-    segments: dict[str, dict[float, dict[int, Segment]]] = {"strategy": {}}
-    gaps: list[float] = [s["reconstruction_gap"] for w in work for s in w.selection]
-    outcomes: list[tuple[str, BacktestOutcome]] = []
-    for w in work:
-        for fee, future in w.test.items():
-            outcome = future.result()
-            outcomes.append((f"test fold {w.check.fold.number}", outcome))
-            segment, gap = outcome_segment(outcome, store, pairs)
-            gaps.append(gap)
-            segments["strategy"].setdefault(fee, {})[w.check.fold.number] = segment
-        outcomes += [(f"train fold {w.check.fold.number}", f.result()) for f in w.train]
-    if "bh" in settings.baselines:
-        rows["bh"] = f"buy-and-hold {' + '.join(pairs[:2])} 50/50"
-        segments["bh"] = {
-            fee: {
-                w.check.fold.number: buy_and_hold_segment(
-                    store, pairs[:2], timeframe, w.check.fold, fee
-                )
-                for w in work
-            }
-            for fee in settings.fees
-        }
-    for name, runs in baseline_runs.items():
-        rows[name] = f"{BASELINE_STRATEGIES[name]} (defaults)"
-        segments[name] = {fee: {} for fee in settings.fees}
-        for members, futures in runs:
-            for fee, future in futures.items():
-                outcome = future.result()
-                outcomes.append((f"baseline {name}", outcome))
-                whole, gap = outcome_segment(outcome, store, pairs)
-                gaps.append(gap)
-                for member in members:
-                    fold = member.check.fold
-                    segments[name][fee][fold.number] = whole.slice(fold.test_start, fold.test_end)
-
-    folds_out = []
-    for check in checks:
-        fold = check.fold
-        entry: dict[str, Any] = {
-            "number": fold.number,
-            "train": [fold.train_start, fold.train_end],
-            "test": [fold.test_start, fold.test_end],
-            "train_coverage": check.train_coverage,
-            "test_coverage": check.test_coverage,
-            "skipped": check.skip_reason,
-        }
-        w = next((w for w in work if w.check is check), None)
-        if w is not None:
-            entry["chosen_params"] = points[w.chosen] if points else {}
-            entry["selection"] = w.selection
-            entry["selection_note"] = w.selection_note
-            entry["results"] = {
-                row: {
-                    str(fee): asdict(performance([by_fold[fold.number]]))
-                    for fee, by_fold in by_fee.items()
-                    if fold.number in by_fold
-                }
-                for row, by_fee in segments.items()
-            }
-        folds_out.append(entry)
-
-    overall: dict[str, dict[str, Any]] = {}
-    for row, by_fee in segments.items():
-        overall[row] = {}
-        for fee, by_fold in by_fee.items():
-            ordered = [by_fold[n] for n in sorted(by_fold)]
-            if ordered:
-                overall[row][str(fee)] = {**asdict(performance(ordered)), "folds": sorted(by_fold)}
-
-    variance, variance_text = trials_variance(
-        [[s["train"]["daily_sharpe"] for s in w.selection] for w in work]
-    )
-    n_trials = max(len(points), 1) + settings.extra_trials
-    dsr: dict[str, Any] = {}
-    for fee, stats in overall["strategy"].items():
-        n_obs = stats["daily_returns"]
-        trial_var = variance
-        text = variance_text
-        if not math.isfinite(trial_var):
-            # No measured spread: the sampling variance of a Sharpe ratio of zero skill.
-            trial_var = 1.0 / max(n_obs - 1, 1)
-            text = f"{variance_text}; used 1/(T-1), the Sharpe ratio's sampling variance at zero"
-        if n_obs >= 2 and math.isfinite(stats["daily_sharpe"]):
-            result = asdict(
-                deflated_sharpe(
-                    stats["daily_sharpe"],
-                    n_obs,
-                    stats["daily_skew"],
-                    stats["daily_kurtosis"],
-                    n_trials,
-                    trial_var,
-                )
-            )
-        else:
-            result = {"dsr": math.nan, "p_value": math.nan, "n_obs": n_obs}
-        dsr[fee] = {**result, "variance_estimate": text}
-
-    # One backtest may serve twice (fold k's test window is fold k+1's train window when
-    # they share months, fee and parameters): listed once with every use.
-    uses: dict[str, list[str]] = {}
-    unique: dict[str, BacktestOutcome] = {}
-    for what, outcome in outcomes:
-        uses.setdefault(outcome.key, []).append(what)
-        unique.setdefault(outcome.key, outcome)
-    runs = []
-    for key, outcome in unique.items():
-        runs.append(
-            {
-                "what": "; ".join(uses[key]),
-                "key": key,
-                **outcome.spec.describe(),
-                "trades": len(outcome.trades),
-                "final_balance": outcome.final_balance,
-                "wall_seconds": outcome.wall_seconds,
-                "cached": outcome.cached,
-                "command": outcome.command,
-            }
-        )
-    fresh = [r["wall_seconds"] for r in runs if not r["cached"]]
-    shown = chart_fee(settings.fees)
-    curves = {
-        row: chain_equity([by_fee[shown][n] for n in sorted(by_fee[shown])])
-        for row, by_fee in segments.items()
-        if row in ("strategy", "bh") and by_fee.get(shown)
-    }
-    report = _plain(
-        {
-            "strategy": strategy.name,
-            "strategy_file": strategy.source,
-            "timeframe": timeframe,
-            "pairs": pairs,
-            "datadir": settings.datadir.resolve(),
-            "generated": datetime.now(UTC).isoformat(timespec="seconds"),
-            "settings": {
-                "train_months": settings.train_months,
-                "test_months": settings.test_months,
-                "step_months": settings.step_months,
-                "start": start,
-                "end": end,
-                "min_train_coverage": settings.min_train_coverage,
-                "min_test_coverage": settings.min_test_coverage,
-                "select_fee": settings.select_fee,
-                "objective": settings.objective,
-                "objective_text": OBJECTIVE_TEXT[settings.objective],
-                "baselines": list(settings.baselines),
-                "extra_trials": settings.extra_trials,
-                "jobs": settings.jobs,
-                "protections": settings.protections,
-            },
-            "fees": [{"fee": fee, "label": fee_label(fee)} for fee in settings.fees],
-            "mexc_fee_source": MEXC_FEE_SOURCE,
-            "rows": rows,
-            "grid": grid.values,
-            "grid_size": len(points),
-            "trials": n_trials,
-            "folds": folds_out,
-            "baseline_missing_folds": baseline_missing,
-            "overall": overall,
-            "deflated_sharpe": dsr,
-            "reconstruction_max_gap": max(gaps) if gaps else None,
-            "runs": runs,
-            "timings": {
-                "backtests": len(runs),
-                "backtests_run": len(fresh),
-                "backtests_cached": len(runs) - len(fresh),
-                "backtest_seconds_mean": sum(fresh) / len(fresh) if fresh else None,
-                "backtest_seconds_max": max(fresh) if fresh else None,
-                "backtest_seconds_sum": sum(fresh),
-            },
-            "chart_fee": shown,
-        }
-    )
-    return report, curves
-
-
-def chart_fee(fees: Sequence[float]) -> float:
-    """The fee level the equity chart shows: 0.1 % when evaluated, else the highest."""
-    return 0.001 if 0.001 in fees else max(fees)
-
-
-def write_outputs(out: Path, report: dict[str, Any], curves: Mapping[str, pd.Series]) -> None:
-    """report.json, report.md and (with a strategy curve) equity.png in ``out``."""
-    out.mkdir(parents=True, exist_ok=True)
-    if "strategy" in curves:
-        fee = fee_label(report["chart_fee"])
-        write_equity_chart(
-            out / "equity.png",
-            {f"{report['rows'][row]}, fee {fee}": curve for row, curve in curves.items()},
-            title=f"{report['strategy']}: out-of-sample test folds compounded "
-            f"({report['timeframe']}, {', '.join(report['pairs'])})",
-        )
-    (out / "report.json").write_text(json.dumps(report, indent=2, allow_nan=False))
-    (out / "report.md").write_text(report_markdown(report))
 
 
 def parse_args(argv: Sequence[str] | None = None) -> Settings:
