@@ -187,18 +187,19 @@ def _runs_section(report: Mapping[str, Any]) -> list[str]:
         "## Runs and timings",
         "",
         f"{t['backtests']} backtests ({t['backtests_run']} run now, {t['backtests_cached']} "
-        f"from the cache); per backtest run now: mean "
+        "from the cache, timed when they ran): per backtest mean "
         f"{_fmt(t['backtest_seconds_mean'], '{:.1f}')} s, max "
         f"{_fmt(t['backtest_seconds_max'], '{:.1f}')} s, sum "
-        f"{_fmt(t['backtest_seconds_sum'], '{:.0f}')} s with {report['settings']['jobs']} jobs; "
-        f"whole run {_fmt(t.get('total_wall_seconds'), '{:.0f}')} s. Each command below "
-        "reproduces its run from the repository root.",
+        f"{_fmt(t['backtest_seconds_sum'], '{:.0f}')} s; this run: "
+        f"{_fmt(t.get('seconds_run_now'), '{:.0f}')} s of backtests on "
+        f"{report['settings']['jobs']} jobs, {_fmt(t.get('total_wall_seconds'), '{:.0f}')} s "
+        "wall in all. Each command below reproduces its run from the repository root.",
         "",
     ]
     kinds = t.get("by_kind") or {}
     if kinds:
         lines += _table(
-            ["backtests run now", "runs", "mean s", "max s"],
+            ["backtests", "runs", "mean s", "max s"],
             [
                 [
                     kind,
