@@ -1,13 +1,15 @@
 """Cache of backtest results, keyed by a hash of everything that determines a run.
 
-The key covers the strategy file's contents, its parameters, the timerange, timeframe, fee and
-protections, the candle files' names, sizes and modification times, the Freqtrade version, the
-committed configuration files, the sources of the project packages a strategy runs on
-(``trading_agent`` outside ``launch`` and ``evaluation``, and ``plugins``) and of the launch
-modules that build a run (its strategy folder, parameter file, command line and offline
-overlay). Changing a report writer or a metric leaves every key as it was, so the report can
-be rebuilt without repeating identical backtests; changing the strategy kit, a plugin or how
-a run is built repeats them.
+The key covers what Freqtrade is given: the command's arguments (strategy, timerange,
+timeframe, fee, protections, data folder; the run's own folders as placeholders), the strategy
+file's contents and the parameter file beside it, the configuration files as passed (the
+offline overlay without the venue's URL, which changes from run to run), the Freqtrade
+settings in the environment (``FREQTRADE__*``, secrets left out), the candle files' names,
+sizes and modification times, the Freqtrade version, and the sources of the project code a
+backtest runs (``trading_agent`` outside ``launch`` and ``evaluation``, and ``plugins``: the
+strategy kit, the plugins, the venue). Changing a report writer, a metric or the harness
+leaves every key as it was, so the report can be rebuilt without repeating identical
+backtests; changing the strategy kit, a plugin, or what a run is given repeats them.
 
 Each entry is a folder ``<cache>/<key>/`` holding the run's strategy folder (the strategy file
 and its parameter file, which the logged command points at) and ``result.json``.
@@ -29,16 +31,10 @@ RESULT_FILE = "result.json"
 REPO = Path(__file__).resolve().parents[2]
 #: Project code a backtest runs (the strategy kit, plugins, venue): part of every key.
 PROJECT_SOURCES = ("trading_agent", "plugins")
-#: Harness code that only reads results: left out of the key...
+#: Harness code that only builds runs and reads results: left out of the key.
 HARNESS_SOURCES = ("trading_agent/launch", "trading_agent/evaluation")
-#: ... except the launch modules that build a run, which are in it.
-RUN_BUILDERS = (
-    "trading_agent/launch/backtest_runs.py",
-    "trading_agent/launch/backtest_cache.py",
-    "trading_agent/launch/strategy_grid.py",
-    "trading_agent/launch/evaluate_strategies.py",
-    "trading_agent/launch/offline.py",
-)
+#: Words in the name of an environment variable that holds a secret (never in a key).
+SECRET_WORDS = ("KEY", "SECRET", "PASSWORD", "TOKEN", "USERNAME")
 
 
 def file_digest(path: Path) -> str:
@@ -52,12 +48,35 @@ def sources_digest(repo: Path = REPO) -> str:
     for top in PROJECT_SOURCES:
         for path in sorted((repo / top).rglob("*.py")):
             relative = path.relative_to(repo).as_posix()
-            harness = any(relative.startswith(f"{h}/") for h in HARNESS_SOURCES)
-            if harness and relative not in RUN_BUILDERS:
+            if any(relative.startswith(f"{h}/") for h in HARNESS_SOURCES):
                 continue
             digest.update(relative.encode())
             digest.update(path.read_bytes())
     return digest.hexdigest()
+
+
+def config_digests(paths: Iterable[str | Path]) -> list[str]:
+    """SHA-256 of each configuration file as Freqtrade reads it, minus ccxt's URLs.
+
+    The offline overlay of a run points ccxt at the venue on a free port; the URLs are taken
+    out so that the same configuration on another port has the same digest.
+    """
+    digests = []
+    for path in paths:
+        config = json.loads(Path(path).read_text())
+        for section in ("ccxt_config", "ccxt_async_config"):
+            config.get("exchange", {}).get(section, {}).pop("urls", None)
+        digests.append(hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest())
+    return digests
+
+
+def freqtrade_settings(env: Mapping[str, str]) -> dict[str, str]:
+    """The ``FREQTRADE__*`` settings of an environment, without any that hold a secret."""
+    return {
+        name: value
+        for name, value in sorted(env.items())
+        if name.startswith("FREQTRADE__") and not any(w in name for w in SECRET_WORDS)
+    }
 
 
 def run_key(payload: Mapping[str, Any]) -> str:
@@ -82,8 +101,3 @@ def store_result(folder: Path, result: Mapping[str, Any]) -> None:
     partial = path.with_suffix(f".partial-{os.getpid()}")
     partial.write_text(json.dumps({"cache_format": CACHE_FORMAT, **result}, default=str))
     partial.replace(path)
-
-
-def digests(paths: Iterable[Path]) -> dict[str, str]:
-    """File name to SHA-256 for each path (configuration files in a key)."""
-    return {Path(p).name: file_digest(Path(p)) for p in paths}

@@ -34,12 +34,7 @@ import pandas as pd
 from trading_agent.evaluation.equity import timeframe_delta
 from trading_agent.launch import backtest_cache
 from trading_agent.launch.candle_files import data_fingerprint
-from trading_agent.launch.evaluate_strategies import (
-    BASE_CONFIG,
-    backtest_args,
-    run_freqtrade,
-)
-from trading_agent.launch.offline import OFFLINE_OVERLAY
+from trading_agent.launch.evaluate_strategies import backtest_args, freqtrade_env, run_freqtrade
 from trading_agent.launch.strategy_grid import LoadedStrategy, parameter_file
 
 #: The configuration arguments of a logged command (run from the repository root).
@@ -189,21 +184,35 @@ class BacktestRunner:
             "datadir": str(self.datadir),
             "data": data_fingerprint(self.datadir),
             "freqtrade": freqtrade.__version__,
-            "configs": backtest_cache.digests([BASE_CONFIG, OFFLINE_OVERLAY]),
+            "configs": backtest_cache.config_digests(self.configs[1::2]),
+            "environment": backtest_cache.freqtrade_settings(freqtrade_env()),
             "sources": backtest_cache.sources_digest(),
         }
         self._lock = threading.Lock()
         self._futures: dict[str, Future[BacktestOutcome]] = {}
 
     def key(self, spec: BacktestSpec) -> str:
-        """The cache key of ``spec`` in this runner's context."""
+        """The cache key of ``spec`` in this runner's context.
+
+        It holds what Freqtrade is given: the command's arguments (with the run's own folders
+        as placeholders), the strategy file and the parameter file beside it.
+        """
+        placeholder = Path("<run>")
+        args = self._args(spec, placeholder / "strategies", placeholder / "results", ["<configs>"])
         return backtest_cache.run_key(
             {
                 **self.context,
-                **spec.describe(),
+                "args": args,
                 "strategy_file": backtest_cache.file_digest(spec.strategy.source),
+                "parameter_file": self._parameter_file(spec),
             }
         )
+
+    @staticmethod
+    def _parameter_file(spec: BacktestSpec) -> dict[str, Any] | None:
+        if not spec.params:
+            return None
+        return parameter_file(spec.strategy.name, spec.params, spec.spaces)
 
     def submit(self, pool: Executor, spec: BacktestSpec) -> Future[BacktestOutcome]:
         """Schedule ``spec`` on ``pool`` (once per key) and return its future."""
@@ -241,8 +250,7 @@ class BacktestRunner:
         strategies.mkdir(parents=True)
         results_dir.mkdir()
         shutil.copy2(spec.strategy.source, strategies / spec.strategy.source.name)
-        if spec.params:
-            content = parameter_file(spec.strategy.name, spec.params, spec.spaces)
+        if (content := self._parameter_file(spec)) is not None:
             # Freqtrade reads parameters from the strategy *file's* name with .json.
             parameters = strategies / spec.strategy.source.with_suffix(".json").name
             parameters.write_text(json.dumps(content, indent=2))

@@ -48,7 +48,7 @@ from trading_agent.evaluation.measures import annualised_sharpe, performance
 from trading_agent.launch.candle_files import read_candles
 from trading_agent.launch.offline import write_offline_overlay
 from trading_agent.launch.processes import running_venue_process
-from trading_agent.launch.strategy_grid import load_strategy
+from trading_agent.launch.strategy_grid import load_strategy, strategies_in
 
 REPO = Path(__file__).resolve().parents[2]
 STRATEGY_PATH = REPO / "user_data" / "strategies"
@@ -87,15 +87,7 @@ def strategy_path_for(strategy: str) -> Path:
 
 def committed_strategies(strategy_path: Path | None = None) -> list[str]:
     """Names of the strategies defined in ``strategy_path`` (default: ours), sorted."""
-    from freqtrade.resolvers.strategy_resolver import StrategyResolver
-
-    folder = (strategy_path or STRATEGY_PATH).resolve()
-    config = {"strategy_path": str(folder), "user_data_dir": folder}
-    return sorted(
-        entry["name"]
-        for entry in StrategyResolver.search_all_objects(config, enum_failed=False)
-        if Path(entry["location"]).resolve().parent == folder
-    )
+    return sorted(s.name for s in strategies_in(strategy_path or STRATEGY_PATH))
 
 
 def strategy_timeframe(strategy: str, strategy_path: Path | None = None) -> str:

@@ -35,10 +35,10 @@ class LoadedStrategy:
         return str(self.cls.timeframe)
 
 
-def load_strategy(name: str, strategy_path: Path) -> LoadedStrategy:
-    """Find the class ``name`` in ``strategy_path`` with Freqtrade's strategy resolver.
+def strategies_in(strategy_path: Path) -> list[LoadedStrategy]:
+    """Every strategy class defined in the folder's files, found by Freqtrade's resolver.
 
-    Raises ``ValueError`` naming the folder and the strategies it holds when it is not there.
+    Raises ``ValueError`` when the folder does not exist.
     """
     from freqtrade.resolvers.strategy_resolver import StrategyResolver
 
@@ -48,17 +48,24 @@ def load_strategy(name: str, strategy_path: Path) -> LoadedStrategy:
     # user_data_dir only feeds the resolver's default <user_data>/strategies search path;
     # pointing it at the folder keeps the search to the folder itself.
     config = {"strategy_path": str(folder), "user_data_dir": folder}
-    found = [
-        entry
+    return [
+        LoadedStrategy(name=entry["name"], cls=entry["class"], source=location)
         for entry in StrategyResolver.search_all_objects(config, enum_failed=False)
-        if Path(entry["location"]).resolve().parent == folder
+        if (location := Path(entry["location"]).resolve()).parent == folder
     ]
-    matches = [entry for entry in found if entry["name"] == name]
-    if not matches:
-        names = sorted(entry["name"] for entry in found)
-        raise ValueError(f"no strategy {name!r} in {folder} (it holds {names})")
-    entry = matches[0]
-    return LoadedStrategy(name=name, cls=entry["class"], source=Path(entry["location"]).resolve())
+
+
+def load_strategy(name: str, strategy_path: Path) -> LoadedStrategy:
+    """Find the class ``name`` in ``strategy_path`` with Freqtrade's strategy resolver.
+
+    Raises ``ValueError`` naming the folder and the strategies it holds when it is not there.
+    """
+    found = strategies_in(strategy_path)
+    for strategy in found:
+        if strategy.name == name:
+            return strategy
+    names = sorted(s.name for s in found)
+    raise ValueError(f"no strategy {name!r} in {Path(strategy_path).resolve()} (it holds {names})")
 
 
 @dataclass(frozen=True)
@@ -150,5 +157,7 @@ def parameter_file(strategy: str, params: Mapping[str, Any], spaces: Mapping[str
     """The content of Freqtrade's parameter file setting ``params`` (grouped by space)."""
     grouped: dict[str, dict[str, Any]] = {}
     for name, value in params.items():
+        if name not in spaces:
+            raise ValueError(f"{strategy}.{name}: no space known for this parameter")
         grouped.setdefault(spaces[name], {})[name] = value
     return {"strategy_name": strategy, "params": grouped, "ft_stratparam_v": 1}
