@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pandas as pd
 
 
-def write_equity_chart(path: Path, curves: Mapping[str, pd.Series], title: str) -> None:
+def write_equity_chart(
+    path: Path,
+    curves: Mapping[str, pd.Series],
+    title: str,
+    gaps: Sequence[tuple[pd.Timestamp, pd.Timestamp]] = (),
+) -> None:
     """Draw ``curves`` (label to equity series) and their drawdown from the peak, as a PNG.
 
-    Uses matplotlib's object API with the Agg canvas (no pyplot state, no display needed).
-    Raises ``ValueError`` when there is nothing to draw or a curve is not positive.
+    ``gaps`` are stretches of time the curves do not cover (skipped folds): shaded, so that
+    the straight line across one is not read as a quiet market. Uses matplotlib's object API
+    with the Agg canvas (no pyplot state, no display needed). Raises ``ValueError`` when
+    there is nothing to draw or a curve is not positive.
     """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
@@ -35,6 +42,18 @@ def write_equity_chart(path: Path, curves: Mapping[str, pd.Series], title: str) 
             drawdown.index, drawdown.to_numpy(), 0.0, color=line.get_color(), alpha=0.25
         )
         bottom.plot(drawdown.index, drawdown.to_numpy(), color=line.get_color(), linewidth=0.8)
+    for start, end in gaps:
+        for axis in (top, bottom):
+            axis.axvspan(start, end, color="#999999", alpha=0.15, linewidth=0)
+        top.text(
+            start,
+            0.99,
+            " no test fold",
+            transform=top.get_xaxis_transform(),
+            va="top",
+            fontsize=8,
+            color="#666666",
+        )
     top.set_yscale("log")
     plain = FuncFormatter(lambda value, _: f"{value:,.0f}")
     top.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))

@@ -9,6 +9,7 @@ strategy, every run with its command, and timings.
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from collections.abc import Mapping, Sequence
@@ -364,6 +365,16 @@ def build_report(
     return plain(report), curves
 
 
+def untested_stretches(report: Mapping[str, Any]) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
+    """Stretches between the test windows of consecutive folds that ran (skipped folds)."""
+    windows = [
+        (pd.Timestamp(f["test"][0]), pd.Timestamp(f["test"][1]))
+        for f in report["folds"]
+        if not f["skipped"]
+    ]
+    return [(end, start) for (_, end), (start, _) in itertools.pairwise(windows) if start > end]
+
+
 def write_outputs(out: Path, report: dict[str, Any], curves: Mapping[str, pd.Series]) -> None:
     """report.json, report.md and (with a strategy curve) equity.png in ``out``."""
     out.mkdir(parents=True, exist_ok=True)
@@ -374,6 +385,7 @@ def write_outputs(out: Path, report: dict[str, Any], curves: Mapping[str, pd.Ser
             {f"{report['rows'][row]}, fee {fee}": curve for row, curve in curves.items()},
             title=f"{report['strategy']}: out-of-sample test folds compounded "
             f"({report['timeframe']}, {', '.join(report['pairs'])})",
+            gaps=untested_stretches(report),
         )
     (out / "report.json").write_text(json.dumps(report, indent=2, allow_nan=False))
     (out / "report.md").write_text(report_markdown(report))
