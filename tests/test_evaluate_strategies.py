@@ -7,6 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from tests.trade_records import exported_trade
 from trading_agent.launch import evaluate_strategies
 from trading_agent.launch.candle_files import read_candles
 from trading_agent.launch.evaluate_strategies import (
@@ -38,28 +39,11 @@ def test_exposure_is_the_time_averaged_invested_share(binance_dir: Path) -> None
     opening = float(candles.loc[candles["date"] == begin, "open"].iloc[0])
     noon = begin + pd.Timedelta(hours=12)
     closing = float(candles.loc[candles["date"] == noon, "open"].iloc[0])
-    ms = int(begin.timestamp() * 1000)
     # the whole account in BTC from the first candle's open to the noon candle's open
-    trade = {
-        "pair": "BTC/USDT",
-        "open_date": begin,
-        "fee_open": 0.0,
-        "fee_close": 0.0,
-        "orders": [
-            {
-                "amount": 1000 / opening,
-                "safe_price": opening,
-                "ft_is_entry": True,
-                "order_filled_timestamp": ms,
-            },
-            {
-                "amount": 1000 / opening,
-                "safe_price": closing,
-                "ft_is_entry": False,
-                "order_filled_timestamp": ms + 12 * 3_600_000,
-            },
-        ],
-    }
+    amount = 1000 / opening
+    trade = exported_trade(
+        "BTC/USDT", begin, [(True, amount, opening, begin), (False, amount, closing, noon)]
+    )
     end = begin + pd.Timedelta(days=1)
     share = exposure_pct(pd.DataFrame([trade]), binance_dir, "5m", begin, end, 1000.0)
     assert share == pytest.approx(50.0, abs=1e-9)

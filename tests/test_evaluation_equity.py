@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tests.trade_records import exported_trade
 from trading_agent.evaluation.buy_and_hold import buy_and_hold_fills
 from trading_agent.evaluation.equity import (
     close_grid,
@@ -131,36 +132,13 @@ def test_impossible_accounts_are_refused_with_the_reason() -> None:
 
 
 def test_fills_from_freqtrade_trades_sign_amounts_and_charge_each_side() -> None:
-    ms = int(T0.timestamp() * 1000)
-    trade = {
-        "pair": "A/Q",
-        "open_date": T0,
-        "fee_open": 0.001,
-        "fee_close": 0.002,
-        "is_short": False,
-        "leverage": 1.0,
-        "orders": [
-            {"amount": 2.0, "safe_price": 100.0, "ft_is_entry": True, "order_filled_timestamp": ms},
-            {
-                "amount": 1.0,
-                "safe_price": 90.0,
-                "ft_is_entry": True,
-                "order_filled_timestamp": None,
-            },
-            {
-                "amount": 0.5,
-                "safe_price": 120.0,
-                "ft_is_entry": False,
-                "order_filled_timestamp": ms + 7_200_000,
-            },
-            {
-                "amount": 1.5,
-                "safe_price": 110.0,
-                "ft_is_entry": False,
-                "order_filled_timestamp": ms + 3_600_000,
-            },
-        ],
-    }
+    orders = [
+        (True, 2.0, 100.0, T0),
+        (True, 1.0, 90.0, None),  # never filled
+        (False, 0.5, 120.0, T0 + 2 * HOUR),
+        (False, 1.5, 110.0, T0 + HOUR),
+    ]
+    trade = exported_trade("A/Q", T0, orders, fee_open=0.001, fee_close=0.002)
     result = fills_from_trades([trade])
     assert result["amount"].tolist() == [2.0, -1.5, -0.5]  # time order; the unfilled order left out
     assert result["fee"].tolist() == pytest.approx([0.2, 1.5 * 110 * 0.002, 0.5 * 120 * 0.002])
