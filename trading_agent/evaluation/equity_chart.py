@@ -23,7 +23,7 @@ def write_equity_chart(
     """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
-    from matplotlib.ticker import FuncFormatter, LogLocator
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
     if not curves:
         raise ValueError("no equity curve to draw")
@@ -59,7 +59,10 @@ def write_equity_chart(
     top.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
     top.yaxis.set_minor_locator(LogLocator(base=10, subs=tuple(range(1, 10))))
     top.yaxis.set_major_formatter(plain)
-    top.yaxis.set_minor_formatter(plain)
+    # Label the minor ticks only within a decade, where the major ones are too few.
+    low = min(float(c.min()) for c in curves.values())
+    high = max(float(c.max()) for c in curves.values())
+    top.yaxis.set_minor_formatter(plain if high / low < 10 else NullFormatter())
     top.set_ylabel("equity (quote currency, log scale)")
     top.set_title(title, fontsize=10)
     top.grid(True, which="both", alpha=0.3)
