@@ -181,3 +181,16 @@ def test_the_command_line_writes_a_report_that_agrees_with_itself(
     assert all(r["cached"] for r in cached["runs"])
     assert cached["overall"] == report["overall"]
     assert second_wall < first_wall
+
+
+def test_a_strategy_without_a_grid_runs_at_its_defaults(tmp_path: Path, binance_dir: Path) -> None:
+    plain = settings(binance_dir, tmp_path, "defaults")
+    report = run_walk_forward(Settings(**{**plain.__dict__, "grid": None, "baselines": ("bh",)}))
+    assert report["rows"]["strategy"] == "SampleStrategy (defaults)"
+    assert report["grid_size"] == 0 and report["trials"] == 1
+    (fold,) = report["folds"]
+    assert fold["chosen_params"] == {} and fold["selection"] == []
+    assert [r["what"] for r in report["runs"]] == ["test fold 1"]
+    dsr = report["deflated_sharpe"]["0.001"]
+    assert dsr["expected_max_sharpe"] == 0.0 and "1/(T-1)" in dsr["variance_estimate"]
+    assert report["overall"]["bh"]["0.001"]["folds"] == [1]
