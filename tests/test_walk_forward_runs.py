@@ -5,6 +5,7 @@
   chosen parameters, while its test results change.
 - The command line end to end: the report files exist and agree with each other, and a
   second run reads every backtest from the cache.
+- A strategy without a grid runs at its defaults on every fold (no selection, one trial).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import re
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -184,8 +186,8 @@ def test_the_command_line_writes_a_report_that_agrees_with_itself(
 
 
 def test_a_strategy_without_a_grid_runs_at_its_defaults(tmp_path: Path, binance_dir: Path) -> None:
-    plain = settings(binance_dir, tmp_path, "defaults")
-    report = run_walk_forward(Settings(**{**plain.__dict__, "grid": None, "baselines": ("bh",)}))
+    defaults = replace(settings(binance_dir, tmp_path, "defaults"), grid=None, baselines=("bh",))
+    report = run_walk_forward(defaults)
     assert report["rows"]["strategy"] == "SampleStrategy (defaults)"
     assert report["grid_size"] == 0 and report["trials"] == 1
     (fold,) = report["folds"]
