@@ -65,6 +65,10 @@ DATA_CONFIGS ?= -c user_data/config.json
 DATA_TIMEFRAMES ?= 5m 15m 1h 4h 1d
 ## the period make data downloads (Freqtrade timerange)
 DATA_TIMERANGE ?= 20240101-
+## parallel backtests of walkforward
+JOBS ?= 2
+## further options of walkforward, e.g. --grid '{"buy_rsi":[25,35]}' --baselines all
+WALKFORWARD_ARGS ?=
 
 # Hyperopt's best parameters, which Freqtrade loads over the defaults in the strategy's code in
 # every run mode.
@@ -82,7 +86,7 @@ endef
 # Every `?=` variable, for `make help` (which shows their values).
 HELP_VARIABLES := $(shell sed -n 's/^\([A-Z_]*\) *?=.*/\1/p' $(firstword $(MAKEFILE_LIST)))
 
-.PHONY: help setup test test-elsewhere lint format demo backtest hyperopt plot data reset-params bench venue clean
+.PHONY: help setup test test-elsewhere lint format demo backtest hyperopt plot data reset-params bench venue walkforward clean
 
 ## list every target and variable with its value (generated from the ## comments of the Makefile)
 help:
@@ -189,6 +193,12 @@ reset-params:
 ## every benchmark under bench/ (or BENCH=name), each row marked against its target
 bench: setup
 	$(BIN)/python -m bench.run_all $(BENCH)
+
+## walk-forward evaluation of STRATEGY over DATADIR (here: the long history); docs/walk-forward.md
+walkforward: DATADIR = $(SHARED_DATA)/binance-long
+walkforward: setup
+	$(BIN)/python -m trading_agent.launch.walk_forward --strategy $(STRATEGY) \
+		--datadir $(DATADIR) --jobs $(JOBS) $(WALKFORWARD_ARGS)
 
 ## remove .venv, caches, backtest results and the runs' offline overlays
 clean:

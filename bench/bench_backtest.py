@@ -38,7 +38,6 @@ from freqtrade.enums import CandleType, RunMode
 
 from trading_agent.launch.evaluate_strategies import (
     BASE_CONFIG,
-    OUR_STRATEGIES,
     SAMPLE_STRATEGY,
     STRATEGY_PATH,
     freqtrade_templates,
@@ -50,6 +49,8 @@ from trading_agent.launch.evaluate_strategies import (
 
 TIMERANGE = os.environ.get("BENCH_BACKTEST_TIMERANGE", "20240101-20240920")
 TARGET_RATIO = 1.5
+#: The strategies benchmarked against SampleStrategy.
+OUR_STRATEGIES = ("FlashStrategy", "EnhancedFlashStrategy")
 
 
 class _RecordedCandles:

@@ -15,7 +15,6 @@ import pandas as pd
 import pytest
 
 from trading_agent.launch.evaluate_strategies import (
-    OUR_STRATEGIES,
     offline_configs,
     offline_venue,
     run_backtest,
@@ -25,6 +24,8 @@ from trading_agent.launch.evaluate_strategies import (
 pytestmark = pytest.mark.slow
 
 TIMERANGE = "20240701-20240715"
+#: The two signal strategies these tests are about.
+OUR_STRATEGIES = ("FlashStrategy", "EnhancedFlashStrategy")
 
 
 def test_backtests_of_both_strategies_complete_with_trades(
@@ -54,6 +55,8 @@ def test_backtests_of_both_strategies_complete_with_trades(
         assert (frame["stake_amount"] <= 0.10 * account + 1e-6).all()
         assert (frame["stake_amount"] < 99.0).any()
         assert frame["enter_tag"].notna().all()
+        # at most 10 % of the account per position, held for minutes to hours
+        assert 0 < results[name].exposure_pct < 10, results[name]
     flash_reasons = set(trades["FlashStrategy"]["exit_reason"])
     assert flash_reasons <= {
         "roi",
