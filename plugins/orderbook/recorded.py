@@ -167,11 +167,6 @@ class BookSync:
         self._range: tuple[float, float] = (0.0, 0.0)
         self._buffer: list[tuple[int, Mapping[str, Any]]] = []
 
-    @property
-    def synced(self) -> bool:
-        """True while the local book is being kept (after a snapshot, before any gap)."""
-        return self._book is not None
-
     def on_snapshot(self, snapshot: Mapping[str, Any], local_ts_ns: int) -> list[RebuiltBook]:
         """Start (or restart) from a REST depth snapshot, then replay buffered diffs."""
         try:

@@ -10,9 +10,9 @@ served.
 
 from __future__ import annotations
 
-MINUTE_MS = 60_000
-HOUR_MS = 60 * MINUTE_MS
-DAY_MS = 24 * HOUR_MS
+from freqtrade.exchange import timeframe_to_msecs
+
+DAY_MS = timeframe_to_msecs("1d")
 
 #: MEXC spot interval name -> Freqtrade timeframe name.
 MEXC_TO_TIMEFRAME: dict[str, str] = {
@@ -30,30 +30,10 @@ MEXC_TO_TIMEFRAME: dict[str, str] = {
 #: Freqtrade timeframe name -> MEXC spot interval name.
 TIMEFRAME_TO_MEXC: dict[str, str] = {tf: name for name, tf in MEXC_TO_TIMEFRAME.items()}
 
-#: Length in milliseconds of every fixed-length timeframe (Freqtrade names).
-TIMEFRAME_MS: dict[str, int] = {
-    "1m": MINUTE_MS,
-    "5m": 5 * MINUTE_MS,
-    "15m": 15 * MINUTE_MS,
-    "30m": 30 * MINUTE_MS,
-    "1h": HOUR_MS,
-    "4h": 4 * HOUR_MS,
-    "1d": DAY_MS,
-}
-
-
-def timeframe_ms(timeframe: str) -> int:
-    """Length of a Freqtrade timeframe (``"5m"``, ``"1h"``...) in milliseconds.
-
-    Raises ValueError naming the timeframe when it has no fixed length the venue serves.
-    """
-    try:
-        return TIMEFRAME_MS[timeframe]
-    except KeyError:
-        raise ValueError(
-            f"timeframe {timeframe!r} is not one the venue serves "
-            f"(known: {', '.join(TIMEFRAME_MS)})"
-        ) from None
+#: Length in milliseconds of every timeframe the venue serves (Freqtrade names), by
+#: Freqtrade's own timeframe arithmetic.
+SERVED_TIMEFRAMES = ("1m", "5m", "15m", "30m", "1h", "4h", "1d")
+TIMEFRAME_MS: dict[str, int] = {tf: timeframe_to_msecs(tf) for tf in SERVED_TIMEFRAMES}
 
 
 def floor_time(t_ms: int, step_ms: int) -> int:
