@@ -227,7 +227,10 @@ def test_the_offline_demo_is_the_venue_and_the_bot_on_its_network() -> None:
     args = venue["command"]
     assert "--replay" in args and args[args.index("--datadir") + 1] == "/data"
     port = args[args.index("--port") + 1]
-    assert venue["volumes"] == ["${TA_DEMO_DATA:-../shared/data/binance}:/data:ro"]
+    # the embedded sample by default: a Docker user needs nothing beside the clone
+    assert venue["volumes"] == ["${TA_DEMO_DATA:-./user_data/data/sample/binance}:/data:ro"]
+    assert (REPO / "user_data" / "data" / "sample" / "binance" / "BTC_USDT-5m.feather").exists()
+    assert args[args.index("--replay-start") + 1] == "${TA_DEMO_REPLAY_START:-2024-08-05}"
     assert venue["ports"] == ["127.0.0.1:8080:8080"]  # the bot's API, on the shared network
     assert "api/v3/ping" in " ".join(venue["healthcheck"]["test"])
     assert demo["network_mode"] == "service:venue"
