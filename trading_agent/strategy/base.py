@@ -46,11 +46,11 @@ logger = logging.getLogger(__name__)
 #: The logger of the start-up and per-candle lines (dry-run and live), to filter them by name.
 narration_logger = logging.getLogger("trading_agent.narration")
 
-#: JWT secrets that ship in Freqtrade's templates and schema: anyone could forge a login.
 #: Reason of the pair locks held while a pair's market data is stale.
 STALE_LOCK_REASON = "trading_agent: market data stale"
 #: Longest notification text (longer ones are cut, see :func:`trading_agent.safe_text.clean`).
 NOTIFY_LIMIT = 1000
+#: JWT secrets that ship in Freqtrade's templates and schema: anyone could forge a login.
 PUBLIC_JWT_SECRETS = frozenset(
     {"super-secret", "somethingrandom", "somethingRandomSomethingRandom123"}
 )
