@@ -27,8 +27,12 @@ API_PORT ?= $(or $(FREQTRADE__API_SERVER__LISTEN_PORT),8080)
 REPLAY_START ?= 2024-08-05
 ## symbols the demo's venue says the API may not trade (e.g. BTCUSDT), to see the start-up check
 API_DISABLED ?=
-## the strategy of demo, backtest, hyperopt, plot, reset-params
+## the strategy of backtest, hyperopt, plot, reset-params (and of demo, walkforward when given)
 STRATEGY ?= EnhancedFlashStrategy
+## the strategy of demo and walkforward when STRATEGY is not given
+MAIN_STRATEGY ?= RegimeStrategy
+# STRATEGY as given on the command line or in the environment, else MAIN_STRATEGY.
+GIVEN_OR_MAIN_STRATEGY = $(if $(filter command line environment,$(origin STRATEGY)),$(STRATEGY),$(MAIN_STRATEGY))
 ## the period of backtest and hyperopt (Freqtrade timerange; the sample's 5m span on the sample)
 TIMERANGE ?= $(if $(ON_SAMPLE),20240617-20240820,20240101-20240920)
 ## the fee of backtest and hyperopt (MEXC's documented 2025 taker fee, 0.05 %)
@@ -139,6 +143,7 @@ venue: setup
 	$(BIN)/ta-venue --datadir "$(DATADIR)" --port $(VENUE_PORT) --replay --replay-start $(REPLAY_START)
 
 ## offline demo: replay venue + freqtrade trade --dry-run with the REST API, until Ctrl-C
+demo: STRATEGY := $(GIVEN_OR_MAIN_STRATEGY)
 demo: setup
 	$(params_notice)
 	STRATEGY=$(STRATEGY) STRATEGY_PATH=$(STRATEGY_PATH) DATADIR="$(DATADIR)" \
@@ -151,7 +156,7 @@ backtest: setup
 	@mkdir -p $(RESULTS)/$(STRATEGY)
 	$(OFFLINE) $(BIN)/freqtrade backtesting $(CONFIGS) \
 		--datadir "$(DATADIR)" --strategy $(STRATEGY) --strategy-path $(STRATEGY_PATH) \
-		--timeframe 5m --timerange $(TIMERANGE) --fee $(FEE) --export trades --enable-protections \
+		--timerange $(TIMERANGE) --fee $(FEE) --export trades --enable-protections \
 		--backtest-directory $(RESULTS)/$(STRATEGY)
 
 ## offline hyperopt of STRATEGY (writes its best parameters to STRATEGY_PATH/STRATEGY.json)
@@ -159,7 +164,7 @@ hyperopt: setup
 	$(params_notice)
 	$(OFFLINE) $(BIN)/freqtrade hyperopt $(CONFIGS) \
 		--datadir "$(DATADIR)" --strategy $(STRATEGY) --strategy-path $(STRATEGY_PATH) \
-		--timeframe 5m --timerange $(TIMERANGE) --fee $(FEE) --hyperopt-loss $(HYPEROPT_LOSS) \
+		--timerange $(TIMERANGE) --fee $(FEE) --hyperopt-loss $(HYPEROPT_LOSS) \
 		--spaces $(SPACES) --epochs $(EPOCHS) -j 2 --enable-protections
 
 ## offline plot-dataframe of PAIR over PLOT_TIMERANGE: plot_config, trades of its latest backtest
@@ -175,7 +180,7 @@ plot: setup
 	fi; \
 	$(OFFLINE) $(BIN)/freqtrade plot-dataframe $(CONFIGS) \
 		--datadir "$(DATADIR)" --strategy $(STRATEGY) --strategy-path $(STRATEGY_PATH) \
-		--timeframe 5m --timerange $(PLOT_TIMERANGE) --pairs $(PAIR) $$trades
+		--timerange $(PLOT_TIMERANGE) --pairs $(PAIR) $$trades
 
 ## download the config's pairs and timeframes from MEXC into MEXC_DATADIR (needs internet)
 data: setup
@@ -196,6 +201,7 @@ bench: setup
 
 ## walk-forward evaluation of STRATEGY over DATADIR (here: the long history); docs/walk-forward.md
 walkforward: DATADIR = $(SHARED_DATA)/binance-long
+walkforward: STRATEGY := $(GIVEN_OR_MAIN_STRATEGY)
 walkforward: setup
 	$(BIN)/python -m trading_agent.launch.walk_forward --strategy $(STRATEGY) \
 		--datadir $(DATADIR) --jobs $(JOBS) $(WALKFORWARD_ARGS)

@@ -22,7 +22,7 @@ import pytest
 
 from tests.freqtrade_harness import REPO, Api, free_port
 from tests.make_harness import make_env, run_make
-from trading_agent.launch.demo import api_address, api_base_url
+from trading_agent.launch.demo import DEFAULT_STRATEGY, api_address, api_base_url
 from trading_agent.launch.offline import OFFLINE_OVERLAY
 
 PYTHON = sys.executable
@@ -213,7 +213,7 @@ def test_demo_on_other_ports_serves_the_api_it_prints(tmp_path: Path, binance_di
         assert any(x.startswith(venue) and "from 2024-08-05 mapped" in x for x in lines), lines
         assert any(f"{url}/api/v1/forceenter" in x for x in lines), lines  # the curl command
         up = re.match(rf"REST API up at {re.escape(url)} with (\w+) \((\d+) s\)", lines[-1])
-        assert up and up.group(1) == "EnhancedFlashStrategy", lines
+        assert up and up.group(1) == DEFAULT_STRATEGY == "RegimeStrategy", lines
         with urllib.request.urlopen(f"{url}/api/v1/ping", timeout=10) as resp:
             assert json.load(resp) == {"status": "pong"}
         api = Api(api_port, "demo-test", "demo-test-password")

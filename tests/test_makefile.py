@@ -96,3 +96,37 @@ def test_reset_params_removes_the_file_and_says_so(stand_in: dict[str, str]) -> 
 def test_bench_takes_one_benchmark_by_name(stand_in: dict[str, str]) -> None:
     lines = run_target("bench", {**stand_in, "BENCH": "sessions"})
     assert lines[-1] == "ran: -m bench.run_all sessions"
+
+
+def _strategy_of(target: str, stand_in: dict[str, str], *args: str, **env: str) -> str:
+    """The strategy ``make -n TARGET`` would run (the recipe's ``STRATEGY=`` or
+    ``--strategy``)."""
+    given = {k: v for k, v in stand_in.items() if k != "STRATEGY_PATH"}
+    result = make("-n", target, *(f"{k}={v}" for k, v in given.items()), *args, **env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    found = re.search(r"(?:STRATEGY=|--strategy )([A-Za-z]+)", result.stdout)
+    assert found, result.stdout
+    return found.group(1)
+
+
+@pytest.mark.parametrize("target", ["demo", "walkforward"])
+def test_demo_and_walkforward_run_the_main_strategy_unless_told(
+    target: str, stand_in: dict[str, str]
+) -> None:
+    clean = {k: v for k, v in os.environ.items() if k != "STRATEGY"}
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(os, "environ", clean)
+        assert _strategy_of(target, stand_in) == "RegimeStrategy"
+        assert _strategy_of(target, stand_in, "STRATEGY=FlashStrategy") == "FlashStrategy"
+        assert _strategy_of(target, stand_in, STRATEGY="SampleStrategy") == "SampleStrategy"
+        assert _strategy_of(target, stand_in, "MAIN_STRATEGY=FlashStrategy") == "FlashStrategy"
+        # the 5m jobs keep their own default
+        assert _strategy_of("backtest", stand_in) == "EnhancedFlashStrategy"
+
+
+@pytest.mark.parametrize("target", ["backtest", "hyperopt", "plot"])
+def test_the_strategy_declares_its_own_timeframe(target: str, stand_in: dict[str, str]) -> None:
+    """No ``--timeframe`` forced on Freqtrade: RegimeStrategy runs on 1h, the flash ones 5m."""
+    result = make("-n", target, *(f"{k}={v}" for k, v in stand_in.items()))
+    assert result.returncode == 0, result.stderr
+    assert "--timeframe" not in result.stdout and "--strategy " in result.stdout
