@@ -72,7 +72,7 @@ class RegimeStrategy(AllocationStrategy):
     can_short = False
     process_only_new_candles = True
     # Each timeframe gets this many of its own candles: 400 days cover the 120-day momentum,
-    # the 30-day volatility and the 180-day high; 400 hours the 72-hour volatility and the
+    # the 30-day volatility and the 180-day high; 400 hours the 7-day volatility and the
     # plugins' windows (the overseer's 300 candles).
     startup_candle_count = 400
 
