@@ -196,6 +196,9 @@ def test_demo_on_other_ports_serves_the_api_it_prints(tmp_path: Path, binance_di
         stderr=subprocess.DEVNULL,
         text=True,
         start_new_session=True,  # Ctrl-C reaches the whole group, as in a terminal
+        # and SIGINT is not ignored, as in a terminal: a job that a non-interactive shell starts
+        # with `&` (a CI runner's, say) inherits SIGINT ignored, and Ctrl-C never reaches it
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     lines: list[str] = []
     try:
