@@ -137,7 +137,14 @@ def _indicator_seconds(strategy_name: str, datadir: Path) -> float:
     else:
         cls = _load_class(STRATEGY_PATH, strategy_name, strategy_name)
     config = json.loads(BASE_CONFIG.read_text())
-    config.update(runmode=RunMode.BACKTEST, stake_currency="USDT", candle_type_def=CandleType.SPOT)
+    # Freqtrade puts the strategy's timeframe into the config it hands the strategy; the
+    # overseer reads it there to know which candles have closed.
+    config.update(
+        runmode=RunMode.BACKTEST,
+        stake_currency="USDT",
+        candle_type_def=CandleType.SPOT,
+        timeframe=cls.timeframe,
+    )
     strategy = cls(config)
     strategy.dp = _RecordedCandles(datadir, start - pd.Timedelta(days=90), end)
     if hasattr(strategy, "bot_start"):
