@@ -28,8 +28,9 @@ from trading_agent.launch.strategy_grid import load_strategy
 pytestmark = pytest.mark.slow
 
 TEST_STRATEGIES = Path(__file__).parent / "strategies"
-START = pd.Timestamp("2024-02-01", tz="UTC")
-END = pd.Timestamp("2024-03-01", tz="UTC")
+# Inside the embedded sample's 5m span (2024-06-15..08-20), so that a fresh clone runs it.
+START = pd.Timestamp("2024-07-01", tz="UTC")
+END = pd.Timestamp("2024-08-01", tz="UTC")
 PAIRS = ("BTC/USDT", "ETH/USDT")
 
 

@@ -34,7 +34,7 @@ def test_hyperopt_parameter_files_beside_our_strategies_are_reported(
 
 
 def test_exposure_is_the_time_averaged_invested_share(binance_dir: Path) -> None:
-    begin = pd.Timestamp("2024-02-01", tz="UTC")
+    begin = pd.Timestamp("2024-07-01", tz="UTC")  # inside the embedded sample's 5m span
     candles = read_candles(binance_dir, "BTC/USDT", "5m")
     opening = float(candles.loc[candles["date"] == begin, "open"].iloc[0])
     noon = begin + pd.Timedelta(hours=12)
@@ -51,7 +51,7 @@ def test_exposure_is_the_time_averaged_invested_share(binance_dir: Path) -> None
 
 
 def test_buy_and_hold_is_fully_invested(binance_dir: Path) -> None:
-    row = buy_and_hold(binance_dir, PAIRS, "20240201-20240301", 0.001)
+    row = buy_and_hold(binance_dir, PAIRS, "20240701-20240801", 0.001)
     assert row.exposure_pct == pytest.approx(100.0)
     assert row.trades == 2 and row.max_drawdown_pct > 0
     assert "| exposure % |" in format_table([row]) and "| 100.00 |" in format_table([row])

@@ -29,8 +29,11 @@ from trading_agent.launch.walk_forward import Settings, run_walk_forward
 pytestmark = pytest.mark.slow
 
 GRID = {"buy_rsi": [25, 35]}
-TEST_START = pd.Timestamp("2024-02-01", tz="UTC")
-TEST_END = pd.Timestamp("2024-03-01", tz="UTC")
+# One fold inside the embedded sample's 5m span (2024-06-15..08-20), so that a fresh clone runs
+# it: train 2024-06-16..07-16, test 07-16..08-16.
+TRAIN_START = pd.Timestamp("2024-06-16", tz="UTC")
+TEST_START = pd.Timestamp("2024-07-16", tz="UTC")
+TEST_END = pd.Timestamp("2024-08-16", tz="UTC")
 PRICE_COLUMNS = ["open", "high", "low", "close", "volume"]
 
 
@@ -59,7 +62,7 @@ def settings(datadir: Path, tmp: Path, name: str) -> Settings:
         train_months=1,
         test_months=1,
         step_months=1,
-        start=pd.Timestamp("2024-01-01", tz="UTC"),
+        start=TRAIN_START,
         end=TEST_END,
         fees=(0.001,),
         baselines=(),
@@ -100,8 +103,11 @@ def markdown_rows(text: str, heading: str) -> list[list[str]]:
 
 
 def test_the_command_line_writes_a_report_that_agrees_with_itself(
-    tmp_path: Path, binance_dir: Path
+    tmp_path: Path, full_binance_dir: Path
 ) -> None:
+    """Two folds of 2024-01..03: the full recording's 5m candles (the sample's span is too
+    short for two train-and-test months)."""
+    binance_dir = full_binance_dir
     out, cache = tmp_path / "report", tmp_path / "cache"
     argv = [
         sys.executable,
