@@ -47,7 +47,7 @@ def test_frozen_and_slow_market_data(tmp_path: Path, binance_dir: Path) -> None:
                 log,
             ),
         ):
-            trade_id = api("/forceenter", "POST", {"pair": "BTC/USDT"})["trade_id"]
+            trade_id = api.enter("BTC/USDT")["trade_id"]
             api.wait_filled(trade_id)
 
             # frozen: after 12 s the order-book plugin vetoes the aged book, so ETH stays

@@ -228,7 +228,7 @@ def test_offline_journey_with_overseer_and_restart(tmp_path: Path, binance_dir: 
                 assert f"REST API and FreqUI: {api_url} (user {USER})" in text
                 assert f"{api_url}/api/v1/forceenter" in text and PASSWORD not in text
 
-                entered = api("/forceenter", "POST", {"pair": "BTC/USDT"})
+                entered = api.enter("BTC/USDT")
                 trade_id = entered["trade_id"]
                 trade = api.wait_filled(trade_id)
                 # stake: 100 proposed x signal strength x session factor x overseer 0.8 (the
@@ -314,7 +314,7 @@ def test_shutdown_loses_no_open_trade(tmp_path: Path, binance_dir: Path) -> None
             binance_dir, free_port(), replay=True, replay_start=REPLAY_START
         ) as venue_url:
             with bot(tmp_path, venue_url, stub.base_url, 1_000_000, "a.log", **HOLD) as (api, _, _):
-                trade_id = api("/forceenter", "POST", {"pair": "ETH/USDT"})["trade_id"]
+                trade_id = api.enter("ETH/USDT")["trade_id"]
                 opened = api.wait_filled(trade_id)
             with bot(tmp_path, venue_url, stub.base_url, 1_000_000, "b.log", **HOLD) as (api, _, _):
                 again = [t for t in api("/status") if t["trade_id"] == trade_id]

@@ -64,7 +64,7 @@ def test_bot_survives_venue_faults_and_vetoes_what_it_cannot_price(
                 log,
             ),
         ):
-            trade_id = api("/forceenter", "POST", {"pair": "BTC/USDT"})["trade_id"]
+            trade_id = api.enter("BTC/USDT")["trade_id"]
             held = api.wait_filled(trade_id)
 
             # a crossed book cannot be priced: the entry is vetoed, no trade opens
