@@ -22,7 +22,16 @@ from typing import Any
 
 import pytest
 
-from tests.freqtrade_harness import BASE_CONFIGS, FREQTRADE, REPO, Api, free_port, wait_for
+from tests.freqtrade_harness import (
+    BASE_CONFIGS,
+    FREQTRADE,
+    HOLD_REASON,
+    REPO,
+    Api,
+    free_port,
+    hold_own_entries,
+    wait_for,
+)
 from tests.openai_stub_server import Reply, StubServer
 from trading_agent.launch.offline import write_offline_overlay
 from trading_agent.launch.processes import running_venue_process, stop_process
@@ -181,12 +190,16 @@ def test_offline_journey_with_overseer_and_restart(tmp_path: Path, binance_dir: 
     stub = StubServer(responder=answer_by_schema).start()
     venue_port = free_port()
     journal = tmp_path / "journal.sqlite"
+    # The stake check below needs the forced entry itself: at some clocks the replayed
+    # candles carry an entry signal at start-up, and the strategy would enter first.
+    hold_own_entries(f"sqlite:///{tmp_path / 'trades.sqlite'}", "5m")
     try:
         with running_venue_process(
             binance_dir, venue_port, replay=True, replay_start=REPLAY_START
         ) as venue_url:
             with bot(tmp_path, venue_url, stub.base_url, 1_000_000, "run1.log") as (api, _, log):
                 assert api("/ping") == {"status": "pong"}
+                assert [lock["reason"] for lock in api("/locks")["locks"]] == [HOLD_REASON]
                 assert api("/whitelist")["whitelist"] == ["BTC/USDT", "ETH/USDT"]
                 assert api("/show_config")["strategy"] == STRATEGY
 
@@ -228,7 +241,7 @@ def test_offline_journey_with_overseer_and_restart(tmp_path: Path, binance_dir: 
                 assert f"REST API and FreqUI: {api_url} (user {USER})" in text
                 assert f"{api_url}/api/v1/forceenter" in text and PASSWORD not in text
 
-                entered = api.enter("BTC/USDT")
+                entered = api("/forceenter", "POST", {"pair": "BTC/USDT"})
                 trade_id = entered["trade_id"]
                 trade = api.wait_filled(trade_id)
                 # stake: 100 proposed x signal strength x session factor x overseer 0.8 (the
