@@ -29,21 +29,18 @@ import importlib.util
 import json
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import pandas as pd
 from freqtrade.enums import CandleType, RunMode
 
+from bench.offline_backtests import offline_backtests
 from trading_agent.launch.evaluate_strategies import (
     BASE_CONFIG,
     SAMPLE_STRATEGY,
     STRATEGY_PATH,
     freqtrade_templates,
-    offline_configs,
-    offline_venue,
-    run_backtest,
     shared_data_dir,
 )
 
@@ -160,27 +157,7 @@ def run() -> list[dict]:
     """Backtest wall times (baseline, ratios) and indicator times."""
     datadir = shared_data_dir() / "binance"
     rows: list[dict] = []
-    with (
-        tempfile.TemporaryDirectory(prefix="bench-backtest-") as tmp,
-        offline_venue(datadir) as url,
-    ):
-        work = Path(tmp)
-        configs = offline_configs(work, url)
-
-        def backtest(strategy: str, timeout: float = 3600, **options) -> tuple[int, float]:
-            """Trades and wall time of one run on the bench data."""
-            results, _, seconds = run_backtest(
-                [strategy],
-                configs,
-                timerange=TIMERANGE,
-                fee=0.0,
-                datadir=datadir,
-                workdir=work,
-                timeout=timeout,
-                **options,
-            )
-            return results[strategy].trades, seconds
-
+    with offline_backtests(datadir, TIMERANGE, "bench-backtest-") as (backtest, work):
         sample_trades, sample_wall = backtest(SAMPLE_STRATEGY, timeout=1800)
         rows.append(
             {

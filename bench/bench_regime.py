@@ -14,16 +14,9 @@ the row is reported as failed rather than measured on other data.
 from __future__ import annotations
 
 import os
-import tempfile
-from pathlib import Path
 
-from trading_agent.launch.evaluate_strategies import (
-    SAMPLE_STRATEGY,
-    offline_configs,
-    offline_venue,
-    run_backtest,
-    shared_data_dir,
-)
+from bench.offline_backtests import offline_backtests
+from trading_agent.launch.evaluate_strategies import SAMPLE_STRATEGY, shared_data_dir
 
 TIMERANGE = os.environ.get("BENCH_REGIME_TIMERANGE", "20220101-20230101")
 TARGET_RATIO = 2.0
@@ -35,24 +28,8 @@ def run() -> list[dict]:
     datadir = shared_data_dir() / "binance-long"
     if not any(datadir.glob("BTC_USDT-1h.feather")):
         raise FileNotFoundError(f"{datadir} holds no BTC_USDT-1h.feather (binance-long needed)")
-    with (
-        tempfile.TemporaryDirectory(prefix="bench-regime-") as tmp,
-        offline_venue(datadir) as url,
-    ):
-        work = Path(tmp)
-        configs = offline_configs(work, url)
-        walls: dict[str, tuple[int, float]] = {}
-        for name in (SAMPLE_STRATEGY, STRATEGY):
-            results, _, seconds = run_backtest(
-                [name],
-                configs,
-                timerange=TIMERANGE,
-                fee=0.0,
-                datadir=datadir,
-                workdir=work,
-                timeout=1800,
-            )
-            walls[name] = (results[name].trades, seconds)
+    with offline_backtests(datadir, TIMERANGE, "bench-regime-") as (backtest, _):
+        walls = {name: backtest(name, timeout=1800) for name in (SAMPLE_STRATEGY, STRATEGY)}
     sample_trades, sample_wall = walls[SAMPLE_STRATEGY]
     trades, wall = walls[STRATEGY]
     return [

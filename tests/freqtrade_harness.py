@@ -78,20 +78,8 @@ class Api:
             return json.loads(resp.read())
 
     def enter(self, pair: str) -> dict:
-        """Force a long entry on ``pair``; returns the trade (``trade_id``, ...).
-
-        If the strategy entered ``pair`` on its own first (its signals depend on the replayed
-        candles, so on the wall clock: at some clocks the first candle carries an entry
-        signal), Freqtrade refuses the forced one with "position for <pair> already open";
-        that open trade is then the one returned.
-        """
-        try:
-            return self("/forceenter", "POST", {"pair": pair})
-        except urllib.error.HTTPError as err:
-            reason = err.read().decode(errors="replace")
-            if f"position for {pair} already open" not in reason:
-                raise
-        return next(t for t in self("/status") if t["pair"] == pair)
+        """Force a long entry on ``pair``; returns the trade (``trade_id``, ...)."""
+        return self("/forceenter", "POST", {"pair": pair})
 
     def wait_filled(self, trade_id: int, timeout: float = 60) -> dict:
         """Wait until trade ``trade_id`` is open with no pending order; return it."""

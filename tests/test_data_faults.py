@@ -16,11 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.freqtrade_harness import free_port, wait_for
-from tests.openai_stub_server import StubServer
-from tests.test_end_to_end import HOLD, REPLAY_START, answer_by_schema, bot
-from tests.test_faults import clear_faults, set_fault, try_enter
-from trading_agent.launch.processes import running_venue_process
+from tests.freqtrade_harness import wait_for
+from tests.test_faults import bot_under_faults, clear_faults, set_fault, try_enter
 
 pytestmark = pytest.mark.slow
 
@@ -35,65 +32,48 @@ MAX_LOOP_GAP_S = 35.0
 
 
 def test_frozen_and_slow_market_data(tmp_path: Path, binance_dir: Path) -> None:
-    stub = StubServer(responder=answer_by_schema).start()
-    try:
-        with (
-            running_venue_process(
-                binance_dir, free_port(), replay=True, replay_start=REPLAY_START, faults=True
-            ) as venue_url,
-            bot(tmp_path, venue_url, stub.base_url, 1_000_000, "data.log", **HOLD) as (
-                api,
-                proc,
-                log,
+    with bot_under_faults(tmp_path, binance_dir, "data.log") as (venue_url, api, proc, log, held):
+        trade_id = held["trade_id"]
+        # frozen: after 12 s the order-book plugin vetoes the aged book, so ETH stays
+        # without a trade and every forced entry fetches the same book again; the fifth
+        # identical one in a row is a frozen book
+        set_fault(venue_url, kind="stale")
+        time.sleep(12)
+        for _ in range(6):
+            try_enter(api, "ETH/USDT")
+            time.sleep(0.5)
+        wait_for(
+            lambda: "ETH/USDT: market data stale (order book unchanged" in log.read_text(),
+            timeout=60,
+            what="the frozen-book warning",
+        )
+        text = log.read_text()
+        warned = [line for line in text.splitlines() if "WARNING - ETH/USDT: market data" in line]
+        assert len(warned) == 1  # once per episode
+        assert "notify: ETH/USDT: market data stale" in text
+        wait_for(
+            lambda: any(
+                lock["pair"] == "ETH/USDT" and "market data stale" in lock["reason"]
+                for lock in api("/locks")["locks"]
             ),
-        ):
-            trade_id = api.enter("BTC/USDT")["trade_id"]
-            api.wait_filled(trade_id)
+            timeout=30,
+            what="the pair lock",
+        )
+        assert "ETH/USDT" not in [t["pair"] for t in api("/status")]
+        clear_faults(venue_url)
 
-            # frozen: after 12 s the order-book plugin vetoes the aged book, so ETH stays
-            # without a trade and every forced entry fetches the same book again; the fifth
-            # identical one in a row is a frozen book
-            set_fault(venue_url, kind="stale")
-            time.sleep(12)
-            for _ in range(6):
-                try_enter(api, "ETH/USDT")
-                time.sleep(0.5)
-            wait_for(
-                lambda: "ETH/USDT: market data stale (order book unchanged" in log.read_text(),
-                timeout=60,
-                what="the frozen-book warning",
-            )
-            text = log.read_text()
-            warned = [
-                line for line in text.splitlines() if "WARNING - ETH/USDT: market data" in line
-            ]
-            assert len(warned) == 1  # once per episode
-            assert "notify: ETH/USDT: market data stale" in text
-            wait_for(
-                lambda: any(
-                    lock["pair"] == "ETH/USDT" and "market data stale" in lock["reason"]
-                    for lock in api("/locks")["locks"]
-                ),
-                timeout=30,
-                what="the pair lock",
-            )
-            assert "ETH/USDT" not in [t["pair"] for t in api("/status")]
-            clear_faults(venue_url)
-
-            # slow: 12 s late on every market-data endpoint for 45 s
-            set_fault(venue_url, kind="delay", delay_s=12, duration_s=45)
-            seen: list[float] = []
-            deadline = time.monotonic() + 60
-            while time.monotonic() < deadline:
-                stamp = api("/health").get("last_process_ts")
-                if stamp and (not seen or stamp != seen[-1]):
-                    seen.append(float(stamp))
-                time.sleep(0.5)
-            gaps = [b - a for a, b in itertools.pairwise(seen)]
-            print(f"loop gaps under a 12 s delay: max {max(gaps):.1f} s over {len(gaps)} loops")
-            assert gaps and max(gaps) <= MAX_LOOP_GAP_S, gaps
-            assert proc.poll() is None
-            kept = [t for t in api("/status") if t["trade_id"] == trade_id]
-            assert kept, "the open trade was lost"
-    finally:
-        stub.stop()
+        # slow: 12 s late on every market-data endpoint for 45 s
+        set_fault(venue_url, kind="delay", delay_s=12, duration_s=45)
+        seen: list[float] = []
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            stamp = api("/health").get("last_process_ts")
+            if stamp and (not seen or stamp != seen[-1]):
+                seen.append(float(stamp))
+            time.sleep(0.5)
+        gaps = [b - a for a, b in itertools.pairwise(seen)]
+        print(f"loop gaps under a 12 s delay: max {max(gaps):.1f} s over {len(gaps)} loops")
+        assert gaps and max(gaps) <= MAX_LOOP_GAP_S, gaps
+        assert proc.poll() is None
+        kept = [t for t in api("/status") if t["trade_id"] == trade_id]
+        assert kept, "the open trade was lost"

@@ -120,7 +120,13 @@ def bot(
     """Run ``freqtrade trade --dry-run`` until the block ends; yield its API, process, log.
 
     ``overrides`` replace top-level keys of the offline overlay (e.g. ``use_exit_signal``).
+    The bot takes forced entries only: a new trade database starts with a global pair lock
+    (:func:`hold_own_entries`), since the strategy's own signals depend on the replayed
+    candles, so on the wall clock (at some clocks the first candles signal an entry).
     """
+    db = tmp / "trades.sqlite"
+    if not db.exists():
+        hold_own_entries(f"sqlite:///{db}", "5m")
     api_port = free_port()
     overlay = write_offline_overlay(
         tmp / "offline.json",
@@ -151,7 +157,7 @@ def bot(
         "--strategy",
         STRATEGY,
         "--db-url",
-        f"sqlite:///{tmp / 'trades.sqlite'}",
+        f"sqlite:///{db}",
     ]
     with log.open("w") as out:
         proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
@@ -190,9 +196,6 @@ def test_offline_journey_with_overseer_and_restart(tmp_path: Path, binance_dir: 
     stub = StubServer(responder=answer_by_schema).start()
     venue_port = free_port()
     journal = tmp_path / "journal.sqlite"
-    # The stake check below needs the forced entry itself: at some clocks the replayed
-    # candles carry an entry signal at start-up, and the strategy would enter first.
-    hold_own_entries(f"sqlite:///{tmp_path / 'trades.sqlite'}", "5m")
     try:
         with running_venue_process(
             binance_dir, venue_port, replay=True, replay_start=REPLAY_START
@@ -241,8 +244,7 @@ def test_offline_journey_with_overseer_and_restart(tmp_path: Path, binance_dir: 
                 assert f"REST API and FreqUI: {api_url} (user {USER})" in text
                 assert f"{api_url}/api/v1/forceenter" in text and PASSWORD not in text
 
-                entered = api("/forceenter", "POST", {"pair": "BTC/USDT"})
-                trade_id = entered["trade_id"]
+                trade_id = api.enter("BTC/USDT")["trade_id"]
                 trade = api.wait_filled(trade_id)
                 # stake: 100 proposed x signal strength x session factor x overseer 0.8 (the
                 # account is large: no clamp), from the last candle at entry (or the one

@@ -30,7 +30,6 @@ from typing import Any
 from plugins.llm_overseer.client import ModelCallError, ModelClient, ModelReply
 from plugins.llm_overseer.decisions import (
     SCHEMA_NAMES,
-    Answer,
     InvalidAnswer,
     Proposal,
     answer_schema,
@@ -40,7 +39,7 @@ from plugins.llm_overseer.decisions import (
 from plugins.llm_overseer.journal import CallRecord, DecisionJournal
 from plugins.llm_overseer.ledger import SpendLedger, call_cost
 from plugins.llm_overseer.prompts import Prompt, estimate_tokens
-from plugins.llm_overseer.settings import PriceSettings, Settings, TierSettings
+from plugins.llm_overseer.settings import Settings, TierSettings
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +122,9 @@ class ModelCaller:
                 continue
             charged, note = self._charge(req.tier, tier, messages, schema, reply)
             try:
-                answer = _answer(req.tier, reply)
+                if reply.problem is not None:  # not a chat completion: an invalid answer
+                    raise InvalidAnswer(f"malformed response: {reply.problem}")
+                answer = parse_answer(req.tier, reply.text)
             except InvalidAnswer as exc:
                 error = "; ".join(filter(None, (str(exc)[:500], note)))
                 self._journal(req, tier, attempt, "invalid", error=error, **charged)
@@ -143,7 +144,7 @@ class ModelCaller:
     def _over_budget(self, tier: TierSettings, messages: list[dict[str, str]]) -> str | None:
         """Why this attempt would break the daily budget, or ``None`` when it fits."""
         prompt = estimate_tokens(sum(len(m["content"]) for m in messages))
-        usd = call_cost(self._price(tier), prompt, tier.max_tokens)
+        usd = call_cost(self.settings.prices[tier.model], prompt, tier.max_tokens)
         ok, why = self.ledger.allows(self.clock(), usd, prompt + tier.max_tokens)
         return None if ok else why
 
@@ -185,7 +186,7 @@ class ModelCaller:
             )
         else:
             used = reply.usage
-        cost = call_cost(self._price(tier), *used)
+        cost = call_cost(self.settings.prices[tier.model], *used)
         self.ledger.record(self.clock(), tier_no, tier.model, *used, cost)
         fields = {
             "prompt_tokens": used[0],
@@ -196,11 +197,6 @@ class ModelCaller:
             "raw_answer": (answer or "")[:4000],
         }
         return fields, note
-
-    def _price(self, tier: TierSettings) -> PriceSettings:
-        price = self.settings.price_for(tier.model)
-        assert price is not None  # guaranteed by Settings validation
-        return price
 
     def _journal(
         self, req: CallRequest, tier: TierSettings, attempt: int, outcome: str, **fields: Any
@@ -223,13 +219,6 @@ class ModelCaller:
                 **fields,
             )
         )
-
-
-def _answer(tier: int, reply: ModelReply) -> Answer:
-    """The reply's answer; a response that is not a chat completion is an invalid answer."""
-    if reply.problem is not None:
-        raise InvalidAnswer(f"malformed response: {reply.problem}")
-    return parse_answer(tier, reply.text)
 
 
 def _reask(prompt: Prompt, reply: ModelReply, exc: InvalidAnswer) -> list[dict[str, str]]:

@@ -23,18 +23,9 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import parsedate_to_datetime
-from types import ModuleType
 from typing import Any
 
 from plugins.llm_overseer.settings import TierSettings
-
-
-def _openai() -> ModuleType:
-    """The ``openai`` package, imported on first use (only ``llm`` mode needs it, so a backtest
-    never pays for its import)."""
-    import openai
-
-    return openai
 
 
 class ModelCallError(Exception):
@@ -132,7 +123,9 @@ class ModelClient:
     def __init__(self, base_url: str, api_key: str) -> None:
         if not api_key:
             raise ValueError("api_key must not be empty")
-        self._openai = _openai()
+        import openai  # here: only llm mode needs it, so a backtest never pays for the import
+
+        self._openai = openai
         self._client = self._openai.OpenAI(base_url=base_url, api_key=api_key, max_retries=0)
         self._json_mode_models: set[str] = set()
 

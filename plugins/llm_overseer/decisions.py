@@ -73,32 +73,10 @@ class EmergencyAnswer(Answer):
 ANSWER_MODELS: dict[int, type[Answer]] = {1: MonitorAnswer, 2: StrategicAnswer, 3: EmergencyAnswer}
 SCHEMA_NAMES = {1: "monitor_decision", 2: "strategic_decision", 3: "emergency_decision"}
 
-#: The fields of each tier's answer, in schema order.
-_FIELDS = {
-    1: ("regime", "stake_multiplier", "pause_entries", "escalate", "ttl_minutes", "reason"),
-    2: (
-        "stake_multiplier",
-        "pause_entries",
-        "stop_distance",
-        "exit_position",
-        "confidence",
-        "ttl_minutes",
-        "reason",
-    ),
-    3: (
-        "pause_scope",
-        "stake_multiplier",
-        "stop_distance",
-        "exit_position",
-        "ttl_minutes",
-        "reason",
-    ),
-}
-
 
 def answer_schema(tier: int, authority: AuthoritySettings, max_ttl: float) -> dict[str, Any]:
     """Return the JSON schema (strict, OpenAI ``json_schema`` style) for a tier's answer."""
-    if tier not in _FIELDS:
+    if tier not in ANSWER_MODELS:
         raise ValueError(f"tier must be 1, 2 or 3, got {tier!r}")
     boolean = {"type": "boolean"}
     kinds: dict[str, Any] = {
@@ -129,7 +107,8 @@ def answer_schema(tier: int, authority: AuthoritySettings, max_ttl: float) -> di
         },
         "reason": {"type": "string", "description": f"at most {MAX_REASON_CHARS} characters"},
     }
-    props = {name: kinds[name] for name in _FIELDS[tier]}
+    fields = ANSWER_MODELS[tier].model_fields  # in the order of ``kinds``, the schema's order
+    props = {name: kind for name, kind in kinds.items() if name in fields}
     return {
         "type": "object",
         "properties": props,
@@ -206,9 +185,7 @@ class Proposal:
 
     def to_json(self) -> str:
         """Serialise (for the journal)."""
-        data = asdict(self)
-        data["clamps"] = [asdict(c) for c in self.clamps]
-        return json.dumps(data, sort_keys=True)
+        return json.dumps(asdict(self), sort_keys=True)
 
     @classmethod
     def from_json(cls, text: str) -> Proposal:
@@ -216,13 +193,6 @@ class Proposal:
         data = json.loads(text)
         data["clamps"] = tuple(Clamp(**c) for c in data.get("clamps", ()))
         return cls(**data)
-
-
-def stop_limit(authority: AuthoritySettings, strategy_stop_distance: float | None) -> float:
-    """Loosest stop distance the overseer may set: its bound or the strategy's own stop."""
-    if strategy_stop_distance is not None and strategy_stop_distance > 0:
-        return min(authority.max_stop_distance, strategy_stop_distance)
-    return authority.max_stop_distance
 
 
 def _clamp_number(name: str, value: float, low: float, high: float, out: list[Clamp]) -> float:
@@ -241,7 +211,8 @@ def bound_stop(
     strategy_stop_distance: float | None,
     out: list[Clamp],
 ) -> float | None:
-    """Clamp a proposed stop distance into ``[min_stop_distance, stop_limit]``.
+    """Clamp a proposed stop distance into ``[min_stop_distance, limit]``, the limit being
+    ``max_stop_distance`` or the strategy's own stop when that is tighter.
 
     Zero, negative or non-finite distances are dropped (no view) and recorded: a stop can only
     be tightened, never loosened or removed by a model.
@@ -251,7 +222,9 @@ def bound_stop(
     if not math.isfinite(value) or value <= 0:
         out.append(Clamp("stop_distance", value, None, "not a positive distance: ignored"))
         return None
-    limit = stop_limit(authority, strategy_stop_distance)
+    limit = authority.max_stop_distance
+    if strategy_stop_distance is not None and strategy_stop_distance > 0:
+        limit = min(limit, strategy_stop_distance)
     return _clamp_number("stop_distance", value, authority.min_stop_distance, limit, out)
 
 
@@ -262,7 +235,6 @@ def answer_to_proposals(
     authority: AuthoritySettings,
     decisions: DecisionSettings,
     strategy_stop: float | None,
-    source: str = "llm",
 ) -> list[Proposal]:
     """Turn a validated model answer into bounded proposals, recording every clamp.
 
@@ -283,7 +255,7 @@ def answer_to_proposals(
     if exit_position and not authority.allow_exit:
         clamps.append(Clamp("exit_position", True, False, "exit requests not allowed by config"))
         exit_position = False
-    common = {"ttl_minutes": ttl, "reason": answer.reason, "source": source, "tier": tier}
+    common = {"ttl_minutes": ttl, "reason": answer.reason, "source": "llm", "tier": tier}
     main = Proposal(
         pair,
         mult,

@@ -56,6 +56,10 @@ CREATE TABLE IF NOT EXISTS shadow_exits (
 );
 """
 
+#: The columns of a closed trade, read from its snapshot.
+_TRADE_COLUMNS = ("trade_id", "pair", "is_short", "open_date", "close_date", "stake_amount")
+_TRADE_COLUMNS += ("profit_abs", "profit_ratio", "exit_reason")
+
 
 @dataclass(frozen=True, slots=True)
 class CallRecord:
@@ -86,7 +90,6 @@ class RecordedDecision:
 
     ts: datetime
     proposal: Proposal
-    shadow: bool
 
 
 class DecisionJournal:
@@ -96,19 +99,22 @@ class DecisionJournal:
         self.path = str(path)
         self.db = Database(path, _SCHEMA)
 
-    def record_call(self, rec: CallRecord) -> int:
-        """Write one call row (its columns are the record's fields); return its id."""
-        names = [f.name for f in fields(rec)]
+    def _insert(self, verb: str, table: str, row: dict[str, object]) -> int:
+        """Write ``row`` (datetimes as ISO text, tuples as JSON) into ``table``; its id."""
         values = [
             v.isoformat()
             if isinstance(v, datetime)
             else json.dumps(v)
             if isinstance(v, tuple)
             else v
-            for v in (getattr(rec, name) for name in names)
+            for v in row.values()
         ]
-        marks = ",".join("?" * len(names))
-        return self.db.execute(f"INSERT INTO calls({', '.join(names)}) VALUES ({marks})", values)
+        marks = ",".join("?" * len(row))
+        return self.db.execute(f"{verb} INTO {table}({', '.join(row)}) VALUES ({marks})", values)
+
+    def record_call(self, rec: CallRecord) -> int:
+        """Write one call row (its columns are the record's fields); return its id."""
+        return self._insert("INSERT", "calls", {f.name: getattr(rec, f.name) for f in fields(rec)})
 
     def record_decision(
         self,
@@ -120,59 +126,25 @@ class DecisionJournal:
         shadow: bool = False,
     ) -> int:
         """Write one decision row; return its id."""
-        return self.db.execute(
-            "INSERT INTO decisions(call_id, ts, scope, tier, source, proposal, clamps, applied,"
-            " changed, held, expires_at, shadow) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-            (
-                call_id,
-                ts.isoformat(),
-                proposal.scope,
-                proposal.tier,
-                proposal.source,
-                proposal.to_json(),
-                json.dumps([c.field for c in proposal.clamps]),
-                int(outcome.applied),
-                json.dumps(list(outcome.changed)),
-                json.dumps(list(outcome.held)),
-                outcome.expires_at.isoformat(),
-                int(shadow),
-            ),
+        p = proposal
+        row = {"call_id": call_id, "ts": ts, "scope": p.scope, "tier": p.tier, "source": p.source}
+        row |= {"proposal": p.to_json(), "clamps": tuple(c.field for c in p.clamps)}
+        row |= {"applied": int(outcome.applied), "changed": outcome.changed, "held": outcome.held}
+        return self._insert(
+            "INSERT", "decisions", row | {"expires_at": outcome.expires_at, "shadow": int(shadow)}
         )
 
     def record_trade(self, trade: TradeSnapshot) -> None:
         """Write (or update) one closed trade."""
-        self.db.execute(
-            "INSERT OR REPLACE INTO trades(trade_id, pair, is_short, open_date, close_date,"
-            " stake_amount, profit_abs, profit_ratio, exit_reason) VALUES (?,?,?,?,?,?,?,?,?)",
-            (
-                trade.trade_id,
-                trade.pair,
-                int(trade.is_short),
-                trade.open_date.isoformat(),
-                trade.close_date.isoformat() if trade.close_date else None,
-                trade.stake_amount,
-                trade.profit_abs,
-                trade.profit_ratio,
-                trade.exit_reason,
-            ),
-        )
+        self._insert("INSERT OR REPLACE", "trades", {n: getattr(trade, n) for n in _TRADE_COLUMNS})
 
     def record_shadow_entry(
         self, trade_id: int, pair: str, ts: datetime, advice: Effective
     ) -> None:
         """What the overseer would have advised when ``trade_id`` entered (first fill only)."""
-        self.db.execute(
-            "INSERT OR IGNORE INTO shadow_entries(trade_id, pair, ts, paused, stake_multiplier,"
-            " stop_distance) VALUES (?,?,?,?,?,?)",
-            (
-                trade_id,
-                pair,
-                ts.isoformat(),
-                int(advice.pause_entries),
-                advice.stake_multiplier,
-                advice.stop_distance,
-            ),
-        )
+        row = {"trade_id": trade_id, "pair": pair, "ts": ts, "paused": advice.pause_entries}
+        row |= {"stake_multiplier": advice.stake_multiplier, "stop_distance": advice.stop_distance}
+        self._insert("INSERT OR IGNORE", "shadow_entries", row)
 
     def record_shadow_exit(
         self, trade_id: int, ts: datetime, reason: str, profit_ratio: float
@@ -180,22 +152,15 @@ class DecisionJournal:
         """The first time the overseer would have exited ``trade_id``; False if already known."""
         if self.db.query("SELECT 1 FROM shadow_exits WHERE trade_id=?", (trade_id,)):
             return False
-        self.db.execute(
-            "INSERT OR IGNORE INTO shadow_exits(trade_id, ts, reason, profit_ratio)"
-            " VALUES (?,?,?,?)",
-            (trade_id, ts.isoformat(), reason, profit_ratio),
-        )
+        row = {"trade_id": trade_id, "ts": ts, "reason": reason, "profit_ratio": profit_ratio}
+        self._insert("INSERT OR IGNORE", "shadow_exits", row)
         return True
 
     def decisions(self) -> list[RecordedDecision]:
         """All recorded decisions in time order (the input of a replay)."""
-        rows = self.db.query("SELECT ts, proposal, shadow FROM decisions ORDER BY ts, id")
+        rows = self.db.query("SELECT ts, proposal FROM decisions ORDER BY ts, id")
         return [
-            RecordedDecision(
-                datetime.fromisoformat(r["ts"]),
-                Proposal.from_json(r["proposal"]),
-                bool(r["shadow"]),
-            )
+            RecordedDecision(datetime.fromisoformat(r["ts"]), Proposal.from_json(r["proposal"]))
             for r in rows
         ]
 

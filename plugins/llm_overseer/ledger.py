@@ -8,7 +8,6 @@ the notification.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -37,21 +36,9 @@ CREATE TABLE IF NOT EXISTS budget_notices (
 
 def call_cost(price: PriceSettings, prompt_tokens: int, completion_tokens: int) -> float:
     """USD cost of one call from its token usage and the model's price per million tokens."""
-    if prompt_tokens < 0 or completion_tokens < 0:
-        raise ValueError(f"token counts must be >= 0, got {prompt_tokens}, {completion_tokens}")
     return (
         prompt_tokens * price.input_per_mtok + completion_tokens * price.output_per_mtok
     ) / 1_000_000
-
-
-@dataclass(frozen=True, slots=True)
-class DaySpend:
-    """Spend of one UTC day."""
-
-    day: str
-    usd: float
-    tokens: int
-    calls: int
 
 
 def day_of(ts: datetime) -> str:
@@ -66,27 +53,26 @@ class SpendLedger:
         self.budget = budget
         self.db = Database(path, _SCHEMA)
 
-    def spent(self, day: str) -> DaySpend:
-        """Total USD, tokens and calls recorded for ``day``."""
-        row = self.db.query(
-            "SELECT COALESCE(SUM(cost_usd),0) AS usd, "
-            "COALESCE(SUM(prompt_tokens+completion_tokens),0) AS tok, COUNT(*) AS n "
-            "FROM spend WHERE day=?",
+    def spent(self, day: str) -> tuple[float, int]:
+        """Total USD and tokens recorded for ``day``."""
+        (row,) = self.db.query(
+            "SELECT COALESCE(SUM(cost_usd),0), COALESCE(SUM(prompt_tokens+completion_tokens),0)"
+            " FROM spend WHERE day=?",
             (day,),
-        )[0]
-        return DaySpend(day, float(row["usd"]), int(row["tok"]), int(row["n"]))
+        )
+        return float(row[0]), int(row[1])
 
     def allows(self, now: datetime, est_usd: float, est_tokens: int) -> tuple[bool, str]:
         """May a call estimated at ``est_usd``/``est_tokens`` be made today? (and why not)."""
-        spent = self.spent(day_of(now))
-        if spent.usd + est_usd > self.budget.daily_usd:
+        usd, tokens = self.spent(day_of(now))
+        if usd + est_usd > self.budget.daily_usd:
             return False, (
-                f"daily USD budget: spent {spent.usd:.4f} + estimated {est_usd:.4f} > "
+                f"daily USD budget: spent {usd:.4f} + estimated {est_usd:.4f} > "
                 f"{self.budget.daily_usd:.4f}"
             )
-        if spent.tokens + est_tokens > self.budget.daily_tokens:
+        if tokens + est_tokens > self.budget.daily_tokens:
             return False, (
-                f"daily token budget: spent {spent.tokens} + estimated {est_tokens} > "
+                f"daily token budget: spent {tokens} + estimated {est_tokens} > "
                 f"{self.budget.daily_tokens}"
             )
         return True, ""
@@ -109,12 +95,11 @@ class SpendLedger:
 
     def mark_notified(self, now: datetime, reason: str) -> bool:
         """Remember that the exhaustion of ``now``'s day was announced; False if it already was."""
-        day = day_of(now)
-        if self.db.query("SELECT 1 FROM budget_notices WHERE day=?", (day,)):
+        if self.exhausted_notice(now):
             return False
         self.db.execute(
             "INSERT OR IGNORE INTO budget_notices(day, ts, reason) VALUES (?,?,?)",
-            (day, now.isoformat(), reason),
+            (day_of(now), now.isoformat(), reason),
         )
         return True
 

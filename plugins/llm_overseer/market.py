@@ -101,12 +101,6 @@ class MarketNow:
             self._patterns = pattern_signals(self.row, self._columns)
         return self._patterns
 
-    def __repr__(self) -> str:
-        return (
-            f"MarketNow(pair={self.pair!r}, close={self.close!r}, "
-            f"flash_return={self.flash_return!r}, vol_ratio={self.vol_ratio!r})"
-        )
-
 
 #: What the schedule, the triggers and the rules policy read about a pair.
 CandleInputs = MarketNow | PairFeatures

@@ -18,6 +18,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from trading_agent.safe_text import clean
 
 
@@ -34,16 +36,6 @@ def _has_table(con: sqlite3.Connection, name: str) -> bool:
     return bool(
         con.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (name,)).fetchone()
     )
-
-
-def _percentile(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    s = sorted(values)
-    k = (len(s) - 1) * q
-    lo = int(k)
-    hi = min(lo + 1, len(s) - 1)
-    return s[lo] + (s[hi] - s[lo]) * (k - lo)
 
 
 def costs(con: sqlite3.Connection) -> list[dict[str, Any]]:
@@ -83,8 +75,8 @@ def latencies(con: sqlite3.Connection) -> list[dict[str, Any]]:
             "tier": tier,
             "model": model,
             "n": len(v),
-            "p50_s": _percentile(v, 0.5),
-            "p95_s": _percentile(v, 0.95),
+            "p50_s": float(np.percentile(v, 50)),
+            "p95_s": float(np.percentile(v, 95)),
             "max_s": max(v),
         }
         for (tier, model), v in sorted(out.items())

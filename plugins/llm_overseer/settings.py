@@ -11,7 +11,7 @@ current figures in your config.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -21,6 +21,16 @@ StructuredOutput = Literal["auto", "json_schema", "json_object"]
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
+    #: Pairs of fields ``(low, high)`` that must satisfy ``low <= high``.
+    _ordered_fields: ClassVar[tuple[tuple[str, str], ...]] = ()
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        for low, high in self._ordered_fields:
+            a, b = getattr(self, low), getattr(self, high)
+            if a > b:
+                raise ValueError(f"{low} ({a}) must be <= {high} ({b})")
+        return self
 
 
 class TierSettings(_Strict):
@@ -36,26 +46,16 @@ class TierSettings(_Strict):
     structured_output: StructuredOutput = "auto"
 
 
-def _default_tiers() -> dict[str, TierSettings]:
-    return {
-        "tier1": TierSettings(
-            model="openai/gpt-4.1-nano", max_tokens=300, timeout_s=20.0, interval_minutes=15.0
-        ),
-        "tier2": TierSettings(
-            model="openai/gpt-4.1-mini", max_tokens=500, timeout_s=40.0, interval_minutes=60.0
-        ),
-        "tier3": TierSettings(
-            model="openai/gpt-4.1", max_tokens=500, timeout_s=30.0, interval_minutes=30.0
-        ),
-    }
-
-
 class TiersSettings(_Strict):
     """The three tiers: routine monitoring, strategic review, emergency."""
 
-    tier1: TierSettings = Field(default_factory=lambda: _default_tiers()["tier1"])
-    tier2: TierSettings = Field(default_factory=lambda: _default_tiers()["tier2"])
-    tier3: TierSettings = Field(default_factory=lambda: _default_tiers()["tier3"])
+    tier1: TierSettings = TierSettings(model="openai/gpt-4.1-nano", max_tokens=300)
+    tier2: TierSettings = TierSettings(
+        model="openai/gpt-4.1-mini", max_tokens=500, timeout_s=40.0, interval_minutes=60.0
+    )
+    tier3: TierSettings = TierSettings(
+        model="openai/gpt-4.1", max_tokens=500, timeout_s=30.0, interval_minutes=30.0
+    )
 
     def by_number(self, tier: int) -> TierSettings:
         """Return the settings of tier 1, 2 or 3."""
@@ -87,14 +87,7 @@ class EscalationSettings(_Strict):
     #: Tier 1 may answer ``escalate: true``; honour it with a tier-2 call.
     honour_model_escalation: bool = True
 
-    @model_validator(mode="after")
-    def _ordered(self) -> EscalationSettings:
-        if self.drawdown_tier3 < self.drawdown_tier2:
-            raise ValueError(
-                f"drawdown_tier3 ({self.drawdown_tier3}) must be >= drawdown_tier2 "
-                f"({self.drawdown_tier2})"
-            )
-        return self
+    _ordered_fields = (("drawdown_tier2", "drawdown_tier3"),)
 
 
 class PriceSettings(_Strict):
@@ -133,19 +126,10 @@ class AuthoritySettings(_Strict):
     allow_pause: bool = True
     allow_exit: bool = True
 
-    @model_validator(mode="after")
-    def _ordered(self) -> AuthoritySettings:
-        if self.stake_multiplier_min > self.stake_multiplier_max:
-            raise ValueError(
-                f"stake_multiplier_min ({self.stake_multiplier_min}) must be <= "
-                f"stake_multiplier_max ({self.stake_multiplier_max})"
-            )
-        if self.min_stop_distance > self.max_stop_distance:
-            raise ValueError(
-                f"min_stop_distance ({self.min_stop_distance}) must be <= "
-                f"max_stop_distance ({self.max_stop_distance})"
-            )
-        return self
+    _ordered_fields = (
+        ("stake_multiplier_min", "stake_multiplier_max"),
+        ("min_stop_distance", "max_stop_distance"),
+    )
 
 
 class DecisionSettings(_Strict):
@@ -162,14 +146,7 @@ class DecisionSettings(_Strict):
     #: apply at once.
     min_hold_minutes: float = Field(default=30.0, ge=0.0, le=24 * 60)
 
-    @model_validator(mode="after")
-    def _ordered(self) -> DecisionSettings:
-        if self.default_ttl_minutes > self.max_ttl_minutes:
-            raise ValueError(
-                f"default_ttl_minutes ({self.default_ttl_minutes}) must be <= "
-                f"max_ttl_minutes ({self.max_ttl_minutes})"
-            )
-        return self
+    _ordered_fields = (("default_ttl_minutes", "max_ttl_minutes"),)
 
 
 class RulesSettings(_Strict):
@@ -241,7 +218,3 @@ class Settings(_Strict):
                     "million input/output tokens; use 0 for a local model)"
                 )
         return self
-
-    def price_for(self, model: str) -> PriceSettings | None:
-        """Return the configured price of ``model``, or ``None`` if it has none."""
-        return self.prices.get(model)

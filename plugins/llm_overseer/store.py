@@ -44,7 +44,6 @@ class ScopeState:
     expires_at: datetime
     reason: str
     source: str
-    tier: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,34 +88,29 @@ class DecisionStore:
 
     def apply(self, proposal: Proposal, now: datetime) -> ApplyOutcome:
         """Merge ``proposal`` into its scope at time ``now`` (hysteresis, new expiry)."""
-        expires = now + timedelta(minutes=proposal.ttl_minutes)
+        p, expires = proposal, now + timedelta(minutes=proposal.ttl_minutes)
         with self._lock:
-            old = self._states.get(proposal.scope)
+            old = self._states.get(p.scope)
             if old is None or old.expires_at <= now:
-                self._states[proposal.scope] = ScopeState(
-                    stake_multiplier=proposal.stake_multiplier,
+                state = ScopeState(
+                    stake_multiplier=p.stake_multiplier,
                     multiplier_since=now,
-                    pause_entries=proposal.pause_entries,
+                    pause_entries=p.pause_entries,
                     pause_since=now,
-                    stop_distance=proposal.stop_distance,
+                    stop_distance=p.stop_distance,
                     stop_since=now,
-                    exit_requested=proposal.exit_position,
+                    exit_requested=p.exit_position,
                     exit_since=now,
                     expires_at=expires,
-                    reason=proposal.reason,
-                    source=proposal.source,
-                    tier=proposal.tier,
+                    reason=p.reason,
+                    source=p.source,
                 )
-                neutral = self.neutral()
-                changed = _diff_vs_neutral(proposal, neutral)
-                return ApplyOutcome(changed or ("refreshed",), (), expires)
-            new_state, changed, held = self._merge(old, proposal, now)
-            self._states[proposal.scope] = replace(
-                new_state,
-                expires_at=expires,
-                reason=proposal.reason,
-                source=proposal.source,
-                tier=proposal.tier,
+                changed = _diff_vs_neutral(p, self.authority.stake_multiplier_max) or ("refreshed",)
+                held: tuple[str, ...] = ()
+            else:
+                state, changed, held = self._merge(old, p, now)
+            self._states[p.scope] = replace(
+                state, expires_at=expires, reason=p.reason, source=p.source
             )
             return ApplyOutcome(changed, held, expires)
 
@@ -200,9 +194,9 @@ class DecisionStore:
             self._states.clear()
 
 
-def _diff_vs_neutral(p: Proposal, neutral: Effective) -> tuple[str, ...]:
+def _diff_vs_neutral(p: Proposal, neutral_multiplier: float) -> tuple[str, ...]:
     out = []
-    if abs(p.stake_multiplier - neutral.stake_multiplier) > _EPS:
+    if abs(p.stake_multiplier - neutral_multiplier) > _EPS:
         out.append("stake_multiplier")
     if p.pause_entries:
         out.append("pause_entries")

@@ -11,6 +11,7 @@ during a cooldown stays pending until the tier may run again. All times are the 
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -41,27 +42,21 @@ class Scheduler:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self._pairs: dict[str, _PairSchedule] = {}
+        self._pairs: defaultdict[str, _PairSchedule] = defaultdict(_PairSchedule)
         tiers = settings.tiers
         #: Per-tier cooldown (the tier's ``interval_minutes``), computed once.
         self._interval = {
             n: timedelta(minutes=tiers.by_number(n).interval_minutes) for n in (1, 2, 3)
         }
 
-    def _schedule(self, pair: str) -> _PairSchedule:
-        sched = self._pairs.get(pair)
-        if sched is None:
-            sched = self._pairs[pair] = _PairSchedule()
-        return sched
-
     def request_escalation(self, pair: str, reason: str) -> None:
         """Ask for a tier-2 review of ``pair`` at the next opportunity (e.g. tier 1 asked)."""
-        self._schedule(pair).pending[2].append(reason)
+        self._pairs[pair].pending[2].append(reason)
 
     def triggers(self, features: CandleInputs, portfolio: PortfolioState) -> dict[int, list[str]]:
         """Which escalation conditions hold now (tier -> reasons); updates the regime memory."""
         esc = self.settings.escalation
-        sched = self._schedule(features.pair)
+        sched = self._pairs[features.pair]
         out: dict[int, list[str]] = {2: [], 3: []}
         if portfolio.drawdown >= esc.drawdown_tier3:
             out[3].append(f"drawdown {portfolio.drawdown:.1%} >= {esc.drawdown_tier3:.1%}")
@@ -90,7 +85,7 @@ class Scheduler:
         self, features: CandleInputs, portfolio: PortfolioState, now: datetime
     ) -> DueCall | None:
         """The highest tier due for the pair now, or ``None``; marks it as called."""
-        sched = self._schedule(features.pair)
+        sched = self._pairs[features.pair]
         found = self.triggers(features, portfolio)
         # Event-like triggers wait in ``pending`` through a cooldown; state-like ones recur.
         for tier in (3, 2):

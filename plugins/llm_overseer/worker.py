@@ -23,7 +23,7 @@ class Worker:
     """One background thread consuming a bounded priority queue of jobs."""
 
     def __init__(self, name: str = "llm-overseer", maxsize: int = 16) -> None:
-        self._queue: queue.PriorityQueue[tuple[int, int, str, Job | None]] = queue.PriorityQueue(
+        self._queue: queue.PriorityQueue[tuple[int, int, str, Job]] = queue.PriorityQueue(
             maxsize=maxsize
         )
         self._keys: set[str] = set()
@@ -59,8 +59,7 @@ class Worker:
             except queue.Empty:
                 continue
             try:
-                if job is not None:
-                    job()
+                job()
             except Exception:
                 logger.exception("llm_overseer: background job %s failed", key)
             finally:
