@@ -31,7 +31,8 @@ computed every feature per candle from a window of closes (sha256 digests of ``r
 machine-dependent for floats), then written as plain data at 0e2d36b from a per-candle fast
 path that repeated those digests. The overseer now reads its features from columns computed
 once per frame (``plugins.llm_overseer.features``); the rules, journal and replay records
-are unchanged and pass as they were.
+are unchanged and pass as they were. The replay record, equal to the rules record item for
+item, is no longer stored: the test asserts that equality instead.
 
 The llm record was regenerated once, for one reason: the ``session`` a prompt carries now
 comes from the session plugin's ``session`` column (its default hours: asia 00-08, europe
@@ -39,8 +40,8 @@ comes from the session plugin's ``session`` column (its default hours: asia 00-0
 overseer's own table (asia 00-07, europe 07-13, us 13-21, late 21-24 UTC), with which this
 module used to build the ``session`` column. ``python -m tests.test_overseer_decisions
 --write-llm`` compares the new llm record with the old one field by field and refuses to
-write if any field but those two changed, and the rules, journal and replay records must
-match as they are. Outcome: of the 2690 jobs, 450 differ, each in exactly two fields, the
+write if any field but those two changed, and the rules and journal records (and replay,
+equal to rules) must match as they are. Outcome: of the 2690 jobs, 450 differ, each in exactly two fields, the
 features' ``session`` and the prompt's ``market.session`` (candles opening 07:00-07:55 UTC:
 europe -> asia, 112 jobs; 21:00-23:55 UTC: late -> off, 338 jobs); the other 2240 jobs and
 all 8472 advice items of the llm record are unchanged.
