@@ -41,10 +41,10 @@ overseer's own table (asia 00-07, europe 07-13, us 13-21, late 21-24 UTC), with 
 module used to build the ``session`` column. ``python -m tests.test_overseer_decisions
 --write-llm`` compares the new llm record with the old one field by field and refuses to
 write if any field but those two changed, and the rules and journal records (and replay,
-equal to rules) must match as they are. Outcome: of the 2690 jobs, 450 differ, each in exactly two fields, the
-features' ``session`` and the prompt's ``market.session`` (candles opening 07:00-07:55 UTC:
-europe -> asia, 112 jobs; 21:00-23:55 UTC: late -> off, 338 jobs); the other 2240 jobs and
-all 8472 advice items of the llm record are unchanged.
+equal to rules) must match as they are. Outcome: of the 2690 jobs, 450 differ, each in
+exactly two fields, the features' ``session`` and the prompt's ``market.session`` (candles
+opening 07:00-07:55 UTC: europe -> asia, 112 jobs; 21:00-23:55 UTC: late -> off, 338 jobs);
+the other 2240 jobs and all 8472 advice items of the llm record are unchanged.
 """
 
 from __future__ import annotations
