@@ -9,8 +9,8 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.error
 import urllib.request
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -107,32 +107,34 @@ class Api:
 #: The reason of the lock :func:`hold_own_entries` writes (FreqUI and ``/locks`` show it).
 HOLD_REASON = "test: only forced entries"
 
-_LOCK_SCRIPT = """
-import sys
-from datetime import UTC, datetime, timedelta
-from freqtrade.persistence import PairLocks, init_db
-init_db(sys.argv[1])
-PairLocks.timeframe = sys.argv[3]  # a lock ends on a candle boundary of this timeframe
-now = datetime.now(UTC)
-PairLocks.lock_pair("*", now + timedelta(days=3650), sys.argv[2], now=now, side="*")
-"""
-
 
 def hold_own_entries(db_url: str, timeframe: str) -> None:
     """Write a global pair lock into the trade database ``db_url`` before the bot starts.
 
     Freqtrade then opens no trade from the strategy's own signals (which depend on the
     replayed candles, so on the wall clock), while ``/forceenter`` still enters: a test that
-    checks a forced entry's stake sees that entry, at any clock. It runs in a subprocess so
-    that Freqtrade's database globals stay out of the test process.
+    checks a forced entry's stake sees that entry, at any clock. It runs in a subprocess
+    (:func:`_write_hold_lock`) so that Freqtrade's database globals stay out of the test
+    process.
     """
     done = subprocess.run(
-        [sys.executable, "-c", _LOCK_SCRIPT, db_url, HOLD_REASON, timeframe],
+        [sys.executable, "-m", "tests.freqtrade_harness", db_url, timeframe],
+        cwd=REPO,
         capture_output=True,
         text=True,
         timeout=60,
     )
     assert done.returncode == 0, done.stderr[-2000:]
+
+
+def _write_hold_lock(db_url: str, timeframe: str) -> None:
+    """In the subprocess of :func:`hold_own_entries`: the lock, with Freqtrade's own API."""
+    from freqtrade.persistence import PairLocks, init_db
+
+    init_db(db_url)
+    PairLocks.timeframe = timeframe  # a lock ends on a candle boundary of this timeframe
+    now = datetime.now(UTC)
+    PairLocks.lock_pair("*", now + timedelta(days=3650), HOLD_REASON, now=now, side="*")
 
 
 def pip_install_into(source: Path, target: Path) -> None:
@@ -153,3 +155,7 @@ def pip_install_into(source: Path, target: Path) -> None:
         check=True,
         capture_output=True,
     )
+
+
+if __name__ == "__main__":
+    _write_hold_lock(*sys.argv[1:])

@@ -114,7 +114,6 @@ def test_bot_survives_venue_faults_and_vetoes_what_it_cannot_price(
         assert "ETH/USDT" not in open_pairs(api)
         clear_faults(venue_url)
 
-        # the exchange answers 500 for a while, then slowly: the bot keeps running
         # the exchange answers 500 for a while, then slowly: an entry attempt in each
         # window makes the bot talk to it; the bot keeps running and logs the errors
         set_fault(venue_url, kind="http_error", status=500, duration_s=20)
