@@ -57,8 +57,17 @@ CREATE TABLE IF NOT EXISTS shadow_exits (
 """
 
 #: The columns of a closed trade, read from its snapshot.
-_TRADE_COLUMNS = ("trade_id", "pair", "is_short", "open_date", "close_date", "stake_amount")
-_TRADE_COLUMNS += ("profit_abs", "profit_ratio", "exit_reason")
+_TRADE_COLUMNS = (
+    "trade_id",
+    "pair",
+    "is_short",
+    "open_date",
+    "close_date",
+    "stake_amount",
+    "profit_abs",
+    "profit_ratio",
+    "exit_reason",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,13 +135,21 @@ class DecisionJournal:
         shadow: bool = False,
     ) -> int:
         """Write one decision row; return its id."""
-        p = proposal
-        row = {"call_id": call_id, "ts": ts, "scope": p.scope, "tier": p.tier, "source": p.source}
-        row |= {"proposal": p.to_json(), "clamps": tuple(c.field for c in p.clamps)}
-        row |= {"applied": int(outcome.applied), "changed": outcome.changed, "held": outcome.held}
-        return self._insert(
-            "INSERT", "decisions", row | {"expires_at": outcome.expires_at, "shadow": int(shadow)}
-        )
+        row = {
+            "call_id": call_id,
+            "ts": ts,
+            "scope": proposal.scope,
+            "tier": proposal.tier,
+            "source": proposal.source,
+            "proposal": proposal.to_json(),
+            "clamps": tuple(c.field for c in proposal.clamps),
+            "applied": int(outcome.applied),
+            "changed": outcome.changed,
+            "held": outcome.held,
+            "expires_at": outcome.expires_at,
+            "shadow": int(shadow),
+        }
+        return self._insert("INSERT", "decisions", row)
 
     def record_trade(self, trade: TradeSnapshot) -> None:
         """Write (or update) one closed trade."""
@@ -142,8 +159,14 @@ class DecisionJournal:
         self, trade_id: int, pair: str, ts: datetime, advice: Effective
     ) -> None:
         """What the overseer would have advised when ``trade_id`` entered (first fill only)."""
-        row = {"trade_id": trade_id, "pair": pair, "ts": ts, "paused": advice.pause_entries}
-        row |= {"stake_multiplier": advice.stake_multiplier, "stop_distance": advice.stop_distance}
+        row = {
+            "trade_id": trade_id,
+            "pair": pair,
+            "ts": ts,
+            "paused": int(advice.pause_entries),
+            "stake_multiplier": advice.stake_multiplier,
+            "stop_distance": advice.stop_distance,
+        }
         self._insert("INSERT OR IGNORE", "shadow_entries", row)
 
     def record_shadow_exit(

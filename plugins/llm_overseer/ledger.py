@@ -36,6 +36,8 @@ CREATE TABLE IF NOT EXISTS budget_notices (
 
 def call_cost(price: PriceSettings, prompt_tokens: int, completion_tokens: int) -> float:
     """USD cost of one call from its token usage and the model's price per million tokens."""
+    if prompt_tokens < 0 or completion_tokens < 0:
+        raise ValueError(f"token counts must be >= 0, got {prompt_tokens}, {completion_tokens}")
     return (
         prompt_tokens * price.input_per_mtok + completion_tokens * price.output_per_mtok
     ) / 1_000_000

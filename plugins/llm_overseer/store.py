@@ -88,29 +88,29 @@ class DecisionStore:
 
     def apply(self, proposal: Proposal, now: datetime) -> ApplyOutcome:
         """Merge ``proposal`` into its scope at time ``now`` (hysteresis, new expiry)."""
-        p, expires = proposal, now + timedelta(minutes=proposal.ttl_minutes)
+        expires = now + timedelta(minutes=proposal.ttl_minutes)
         with self._lock:
-            old = self._states.get(p.scope)
+            old = self._states.get(proposal.scope)
             if old is None or old.expires_at <= now:
                 state = ScopeState(
-                    stake_multiplier=p.stake_multiplier,
+                    stake_multiplier=proposal.stake_multiplier,
                     multiplier_since=now,
-                    pause_entries=p.pause_entries,
+                    pause_entries=proposal.pause_entries,
                     pause_since=now,
-                    stop_distance=p.stop_distance,
+                    stop_distance=proposal.stop_distance,
                     stop_since=now,
-                    exit_requested=p.exit_position,
+                    exit_requested=proposal.exit_position,
                     exit_since=now,
                     expires_at=expires,
-                    reason=p.reason,
-                    source=p.source,
+                    reason=proposal.reason,
+                    source=proposal.source,
                 )
-                changed = _diff_vs_neutral(p, self.authority.stake_multiplier_max) or ("refreshed",)
+                changed = _diff_vs_neutral(proposal, self.neutral()) or ("refreshed",)
                 held: tuple[str, ...] = ()
             else:
-                state, changed, held = self._merge(old, p, now)
-            self._states[p.scope] = replace(
-                state, expires_at=expires, reason=p.reason, source=p.source
+                state, changed, held = self._merge(old, proposal, now)
+            self._states[proposal.scope] = replace(
+                state, expires_at=expires, reason=proposal.reason, source=proposal.source
             )
             return ApplyOutcome(changed, held, expires)
 
@@ -194,9 +194,9 @@ class DecisionStore:
             self._states.clear()
 
 
-def _diff_vs_neutral(p: Proposal, neutral_multiplier: float) -> tuple[str, ...]:
+def _diff_vs_neutral(p: Proposal, neutral: Effective) -> tuple[str, ...]:
     out = []
-    if abs(p.stake_multiplier - neutral_multiplier) > _EPS:
+    if abs(p.stake_multiplier - neutral.stake_multiplier) > _EPS:
         out.append("stake_multiplier")
     if p.pause_entries:
         out.append("pause_entries")
