@@ -11,9 +11,8 @@ policy). Each attempt is one journal row, and one spend-ledger row once it reach
 3. usage: as reported; estimated (prompt and answer characters / 4) when missing or not
    counts; capped at what the request could use (its UTF-8 bytes, as a token covers at least
    one, and ``max_tokens``) when more; the journal row's ``error`` says which;
-4. answer: a 200 that is not a chat completion takes the path of an invalid answer:
-   ``invalid_output_retries`` re-asks (an invalid answer with its validation error), then the
-   fallback.
+4. answer: an invalid one (or a 200 that is no chat completion) is re-asked
+   ``invalid_output_retries`` times (with its validation error), then the fallback.
 """
 
 from __future__ import annotations

@@ -39,12 +39,7 @@ class ModelCallError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class ModelReply:
-    """One 200 answer: its text, the usage it reported, how long it took, and the format.
-
-    ``problem`` says why the body is not a chat completion (``text`` is then ``None``);
-    ``usage`` is ``(prompt, completion)`` tokens, ``None`` when missing or invalid
-    (``usage_note`` says which). ``body`` is the raw response (for the journal).
-    """
+    """One 200 answer, read strictly (module docstring); ``usage`` is (prompt, completion)."""
 
     text: str | None
     body: str

@@ -1,10 +1,5 @@
-"""The columns the overseer adds to every analysed frame (its ``add_indicators``).
-
-Each is a market feature at a candle's close over the window of the last ``context_candles``
-candles ending there (fewer at the start of a frame); see :mod:`plugins.llm_overseer.features`
-for the maths. A row whose window is too short (under :data:`MIN_CANDLES` candles) or holds a
-missing or non-positive close is NaN in every column.
-"""
+"""The columns the overseer adds to every analysed frame (its ``add_indicators``): market
+features over each candle's window; :mod:`plugins.llm_overseer.features` has the maths."""
 
 from __future__ import annotations
 

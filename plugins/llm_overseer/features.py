@@ -7,7 +7,7 @@ the rows it keeps (prefix invariance), and a frame starting earlier or later giv
 values, to within float rounding, wherever both hold the whole window. The same function runs
 in backtests, hyperopt, dry-run and live (the plugin's ``add_indicators``).
 
-Definitions (each was the per-window arithmetic of the earlier implementation):
+Definitions:
 
 - returns over ``n`` candles: ``close[t] / close[max(t - n, s)] - 1``;
 - volatility: the population standard deviation of the last ``VOL_WINDOW`` log returns;
@@ -20,10 +20,7 @@ Definitions (each was the per-window arithmetic of the earlier implementation):
   W'[t - SHORT_WINDOW] - 1`` where ``W'`` is seeded at the same ``s``;
 - range position ``(close - low) / (high - low)`` over the window's lows and highs (0.5 when
   flat); distance from the high ``close / high - 1``.
-
-Rolling windows run in C (bottleneck's moving-window functions, SciPy's ``lfilter`` for the
-recursion): O(n) or O(n log w) per column, so dry-run and live can afford them on every new
-candle's frame.
+Rolling windows run in C (bottleneck; SciPy's ``lfilter`` for the recursion).
 """
 
 from __future__ import annotations

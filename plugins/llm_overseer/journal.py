@@ -1,13 +1,11 @@
 """The decision journal: every call and every decision, durably, in SQLite.
 
-Tables:
+Tables (columns in ``_SCHEMA``):
 
-- ``calls``: one row per attempt (or cache hit, or budget refusal): wall time, bot time, pair,
-  tier, model, prompt version and hash, tokens, cost, latency, outcome, error, raw answer.
-- ``decisions``: one row per proposal given to the decision store: bot time, scope, tier,
-  source (``llm``, ``cache``, ``rules``, ``fallback``, ``replay``), the bounded proposal (JSON,
-  with the clamps applied), whether it changed anything, what hysteresis held back, expiry,
-  and whether it was a shadow decision (recorded, not applied).
+- ``calls``: one row per attempt (or cache hit, or budget refusal);
+- ``decisions``: one row per proposal given to the decision store (source ``llm``, ``cache``,
+  ``rules`` or ``fallback``; the bounded proposal as JSON; what hysteresis held back; whether
+  it was a shadow decision, recorded but not applied);
 - ``trades``: closed trades (for the shadow report).
 - ``shadow_entries`` / ``shadow_exits``: what the overseer would have done to each trade in
   shadow mode (its advice at the entry fill; the first time it would have exited it).
@@ -93,20 +91,11 @@ class CallRecord:
     triggers: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class RecordedDecision:
-    """A decision read back from a journal (for replay)."""
-
-    ts: datetime
-    proposal: Proposal
-
-
-class DecisionJournal:
+class DecisionJournal(Database):
     """Append-only SQLite journal of calls, decisions and (for shadow reports) trades."""
 
     def __init__(self, path: str | Path) -> None:
-        self.path = str(path)
-        self.db = Database(path, _SCHEMA)
+        super().__init__(path, _SCHEMA)
 
     def _insert(self, verb: str, table: str, row: dict[str, object]) -> int:
         """Write ``row`` (datetimes as ISO text, tuples as JSON) into ``table``; its id."""
@@ -119,7 +108,7 @@ class DecisionJournal:
             for v in row.values()
         ]
         marks = ",".join("?" * len(row))
-        return self.db.execute(f"{verb} INTO {table}({', '.join(row)}) VALUES ({marks})", values)
+        return self.execute(f"{verb} INTO {table}({', '.join(row)}) VALUES ({marks})", values)
 
     def record_call(self, rec: CallRecord) -> int:
         """Write one call row (its columns are the record's fields); return its id."""
@@ -171,22 +160,12 @@ class DecisionJournal:
 
     def record_shadow_exit(
         self, trade_id: int, ts: datetime, reason: str, profit_ratio: float
-    ) -> bool:
-        """The first time the overseer would have exited ``trade_id``; False if already known."""
-        if self.db.query("SELECT 1 FROM shadow_exits WHERE trade_id=?", (trade_id,)):
-            return False
+    ) -> None:
+        """The first time the overseer would have exited ``trade_id`` (later ones are ignored)."""
         row = {"trade_id": trade_id, "ts": ts, "reason": reason, "profit_ratio": profit_ratio}
         self._insert("INSERT OR IGNORE", "shadow_exits", row)
-        return True
 
-    def decisions(self) -> list[RecordedDecision]:
-        """All recorded decisions in time order (the input of a replay)."""
-        rows = self.db.query("SELECT ts, proposal FROM decisions ORDER BY ts, id")
-        return [
-            RecordedDecision(datetime.fromisoformat(r["ts"]), Proposal.from_json(r["proposal"]))
-            for r in rows
-        ]
-
-    def close(self) -> None:
-        """Close the database."""
-        self.db.close()
+    def decisions(self) -> list[tuple[datetime, Proposal]]:
+        """All recorded decisions in time order, as (time, proposal) (the input of a replay)."""
+        rows = self.query("SELECT ts, proposal FROM decisions ORDER BY ts, id")
+        return [(datetime.fromisoformat(r["ts"]), Proposal.from_json(r["proposal"])) for r in rows]

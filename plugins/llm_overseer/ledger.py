@@ -48,16 +48,16 @@ def day_of(ts: datetime) -> str:
     return ts.strftime("%Y-%m-%d")
 
 
-class SpendLedger:
+class SpendLedger(Database):
     """Persistent daily spend with a pre-call budget check."""
 
     def __init__(self, path: str | Path, budget: BudgetSettings) -> None:
+        super().__init__(path, _SCHEMA)
         self.budget = budget
-        self.db = Database(path, _SCHEMA)
 
     def spent(self, day: str) -> tuple[float, int]:
         """Total USD and tokens recorded for ``day``."""
-        (row,) = self.db.query(
+        (row,) = self.query(
             "SELECT COALESCE(SUM(cost_usd),0), COALESCE(SUM(prompt_tokens+completion_tokens),0)"
             " FROM spend WHERE day=?",
             (day,),
@@ -89,7 +89,7 @@ class SpendLedger:
         cost_usd: float,
     ) -> None:
         """Record one call's usage and cost."""
-        self.db.execute(
+        self.execute(
             "INSERT INTO spend(ts, day, tier, model, prompt_tokens, completion_tokens, cost_usd)"
             " VALUES (?,?,?,?,?,?,?)",
             (now.isoformat(), day_of(now), tier, model, prompt_tokens, completion_tokens, cost_usd),
@@ -99,7 +99,7 @@ class SpendLedger:
         """Remember that the exhaustion of ``now``'s day was announced; False if it already was."""
         if self.exhausted_notice(now):
             return False
-        self.db.execute(
+        self.execute(
             "INSERT OR IGNORE INTO budget_notices(day, ts, reason) VALUES (?,?,?)",
             (day_of(now), now.isoformat(), reason),
         )
@@ -107,8 +107,4 @@ class SpendLedger:
 
     def exhausted_notice(self, now: datetime) -> bool:
         """True when the budget of ``now``'s day was already found exhausted."""
-        return bool(self.db.query("SELECT 1 FROM budget_notices WHERE day=?", (day_of(now),)))
-
-    def close(self) -> None:
-        """Close the database."""
-        self.db.close()
+        return bool(self.query("SELECT 1 FROM budget_notices WHERE day=?", (day_of(now),)))

@@ -59,6 +59,7 @@ class PairFeatures:
     patterns: dict[str, int] = field(default_factory=dict)
 
 
+@dataclass(eq=False, slots=True)
 class MarketNow:
     """The per-candle values of one pair, and its row for anything more.
 
@@ -66,39 +67,25 @@ class MarketNow:
     it only while the pair has an open position.
     """
 
-    __slots__ = (
-        "_columns",
-        "_patterns",
-        "close",
-        "flash_return",
-        "pair",
-        "row",
-        "vol_ratio",
-        "vol_regime",
-    )
-
-    def __init__(
-        self,
-        pair: str,
-        row: Mapping[str, Any],
-        columns: pd.Index,
-        vol_ratio: float,
-        high_vol_ratio: float,
-    ) -> None:
-        self.pair = pair
-        self.row = row
-        self._columns = columns
-        self.close = float(row["close"])
-        self.flash_return = float(row[col.FLASH_RETURN])
-        self.vol_ratio = vol_ratio
-        self.vol_regime = vol_regime(vol_ratio, high_vol_ratio)
-        self._patterns: dict[str, int] | None = None
+    pair: str
+    row: Mapping[str, Any]
+    columns: pd.Index
+    close: float
+    flash_return: float
+    vol_ratio: float
+    vol_regime: str
+    _patterns: dict[str, int] | None = None
 
     @property
     def patterns(self) -> dict[str, int]:
-        """Direction (+1/-1) of every pattern signal on the candle."""
+        """Direction (+1/-1) of every non-zero pattern signal on the candle, in frame order."""
         if self._patterns is None:  # idempotent: both threads may read it
-            self._patterns = pattern_signals(self.row, self._columns)
+            out: dict[str, int] = {}
+            for name in signal_columns(self.columns):
+                value = _number(self.row[name])
+                if value:
+                    out[name] = 1 if value > 0 else -1
+            self._patterns = out
         return self._patterns
 
 
@@ -115,12 +102,9 @@ def latest_closed(
 ) -> tuple[int, Mapping[str, Any]]:
     """How many of ``candles`` had closed by ``now``, and the latest of them (a row view).
 
-    ``open_times`` are the frame's ``date`` column as epoch nanoseconds
-    (:func:`trading_agent.candles.ticks_of`). Usually every known candle has closed; a frame
-    that also holds the candle still open (Freqtrade's backtest slices may) is read a row
-    earlier. ``read_once``: the frame will not be read at another row (live, every candle
-    brings a new frame), so its cells are read one by one (:class:`FrameRow`) instead of
-    through column readers kept for later rows.
+    ``open_times``: the ``date`` column as epoch nanoseconds (:func:`~trading_agent.candles.
+    ticks_of`). A frame that also holds the candle still open is read a row earlier.
+    ``read_once``: read the row cell by cell (:class:`FrameRow`), for a frame read only once.
     """
     rows = closed_rows(open_times[: len(candles)], now, timeframe)
     if read_once:
@@ -167,7 +151,10 @@ def market_now(
     if not row:
         return None
     ratio = float(row[col.VOL_RATIO])
-    return MarketNow(pair, row, columns, ratio, high_vol_ratio) if math.isfinite(ratio) else None
+    if not math.isfinite(ratio):
+        return None
+    close, flash = float(row["close"]), float(row[col.FLASH_RETURN])
+    return MarketNow(pair, row, columns, close, flash, ratio, vol_regime(ratio, high_vol_ratio))
 
 
 def pair_features(market: MarketNow, indicator_columns: Sequence[str]) -> PairFeatures:
@@ -200,17 +187,6 @@ def pair_features(market: MarketNow, indicator_columns: Sequence[str]) -> PairFe
         },
         patterns=market.patterns,
     )
-
-
-def pattern_signals(row: Mapping[str, Any], columns: pd.Index) -> dict[str, int]:
-    """Direction (+1/-1) of every non-zero pattern signal of ``row`` (of a frame with
-    ``columns``), in frame order."""
-    out: dict[str, int] = {}
-    for name in signal_columns(columns):
-        value = _number(row[name])
-        if value:
-            out[name] = 1 if value > 0 else -1
-    return out
 
 
 #: The signal columns of the last column sets seen (a backtest reads one set all run).

@@ -124,27 +124,22 @@ class ReplayFeed:
             raise ValueError(f"replay_journal {journal_path!r} does not exist")
         journal = DecisionJournal(path)
         try:
-            self.decisions = journal.decisions()
+            self.decisions = [(_aware(ts), p) for ts, p in journal.decisions()]
         finally:
             journal.close()
         self.store = store
         self._cursor = 0
         self._last: datetime | None = None
 
-    def advance(self, now: datetime) -> int:
+    def advance(self, now: datetime) -> None:
         """Apply every recorded decision with a timestamp at or before ``now``."""
-        now = _aware(now)
         if self._last is not None and now < self._last:
             self.store.clear()
             self._cursor = 0
         self._last = now
-        n = 0
-        while self._cursor < len(self.decisions) and _aware(self.decisions[self._cursor].ts) <= now:
-            rec = self.decisions[self._cursor]
-            self.store.apply(rec.proposal, _aware(rec.ts))
+        while self._cursor < len(self.decisions) and self.decisions[self._cursor][0] <= now:
+            self.store.apply(self.decisions[self._cursor][1], self.decisions[self._cursor][0])
             self._cursor += 1
-            n += 1
-        return n
 
 
 class Overseer:
@@ -262,13 +257,11 @@ class Overseer:
 
     def stop(self, timeout: float = 2.0) -> None:
         """Stop the worker and close the journal and ledger."""
-        if self.worker is not None:
-            self.worker.stop(timeout)
-            if self.worker.alive:
-                # A call is still hanging: leave its connections and the SQLite handles open
-                # (every write is already committed); the daemon thread ends with the process.
-                logger.warning("llm_overseer: a model call is still running at shutdown")
-                return
+        if self.worker is not None and not self.worker.stop(timeout):
+            # A call is still hanging: leave its connections and the SQLite handles open
+            # (every write is already committed); the daemon thread ends with the process.
+            logger.warning("llm_overseer: a model call is still running at shutdown")
+            return
         if self.client is not None:
             self.client.close()
         if self.ledger is not None:
@@ -307,7 +300,7 @@ class Overseer:
             due = self.scheduler.due(market, portfolio, now)
             if due is None:
                 continue
-            if self.mode == "llm" and not self._budget_spent_today():
+            if self.mode == "llm" and self._budget_day != day_of(self.clock()):
                 if due.tier == 3:
                     # Emergencies get the rules' protection at once; the model refines it.
                     self.apply(rules_proposals(market, portfolio, self.settings), now)
@@ -320,9 +313,8 @@ class Overseer:
     def _market(self, pair: str, candles: AnalyzedCandles, now: datetime) -> MarketNow | None:
         """The pair's per-candle values at ``now``, ``None`` while they are unknown.
 
-        A frame's open times are taken once (a backtest hands in one frame all run), and its
-        latest closed row is read again only when it moves (live, the frame repeats between
-        candles); a frame seen for the first time is read cell by cell.
+        A frame's open times are taken once, and its latest closed row read again only when
+        it moves (live, the frame repeats between candles).
         """
         assert self.timeframe is not None  # required in the modes that read candles
         frame = candles.source_frame()
@@ -352,9 +344,6 @@ class Overseer:
                 column,
             )
 
-    def _budget_spent_today(self) -> bool:
-        return self._budget_day is not None and self._budget_day == day_of(self.clock())
-
     def _announce_escalation(self, due: DueCall, by: str) -> None:
         if self.live:
             self.notify(
@@ -362,16 +351,6 @@ class Overseer:
                 f"{', '.join(due.reasons)}",
                 key=f"llm_overseer:escalation:{due.pair}",
             )
-
-    def active_summary(self, pair: str, now: datetime) -> dict[str, Any]:
-        """The risk settings in force for ``pair`` (part of the context)."""
-        eff = self.store.effective(pair, now)
-        return {
-            "stake_multiplier": round(eff.stake_multiplier, 2),
-            "entries_paused": eff.pause_entries,
-            "stop_distance": eff.stop_distance,
-            "strategy_stop": self.strategy_stop,
-        }
 
     def _submit(
         self, due: DueCall, market: MarketNow, portfolio: PortfolioState, now: datetime
@@ -383,7 +362,13 @@ class Overseer:
         if self.worker.pending(key):  # e.g. the model still thinking: no job to build
             logger.debug("llm_overseer: %s still pending; skipped", key)
             return
-        active = self.active_summary(due.pair, now)
+        eff = self.store.effective(due.pair, now)  # the risk in force (part of the context)
+        active = {
+            "stake_multiplier": round(eff.stake_multiplier, 2),
+            "entries_paused": eff.pause_entries,
+            "stop_distance": eff.stop_distance,
+            "strategy_stop": self.strategy_stop,
+        }
         job = _Job(due, market, portfolio, active, now, time.monotonic())
         if not self.worker.submit(key, 4 - due.tier, lambda: self._run_job(job)):
             # Not journalled here: the bot thread does no disk writes for the model path.

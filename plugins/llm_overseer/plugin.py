@@ -35,16 +35,11 @@ class OverseerPlugin(Plugin):
 
     name: ClassVar[str] = "llm_overseer"
     Settings: ClassVar[type[Settings]] = Settings
-
-    def __init__(self, settings: Settings | None = None) -> None:
-        super().__init__(settings)
-        self.overseer: Overseer | None = None
+    overseer: Overseer | None = None
 
     def __getstate__(self) -> dict[str, Any]:
         # Hyperopt pickles strategies: never carry threads, sockets or SQLite handles.
-        state = dict(self.__dict__)
-        state["overseer"] = None
-        return state
+        return {**self.__dict__, "overseer": None}
 
     @property
     def mode(self) -> str:

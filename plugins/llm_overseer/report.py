@@ -1,12 +1,9 @@
 """Journal reports: ``python -m plugins.llm_overseer.report --journal PATH [--json]``.
 
 Prints costs by day, tier and model; decisions (by source, applied or held, clamps, pauses,
-exits); latencies (p50/p95/max per tier and model); failures by kind (their example error
-made safe to show: it may quote the provider or the model); and, when the journal holds
-shadow-mode trades, the shadow comparison: each closed trade's actual profit against what
-the overseer's advice would have made of it (nothing if entries were paused at its entry
-fill, else its stake multiplier there times its result, cut at the first would-be exit), net
-of the LLM spend. docs/overseer.md ("Shadow mode") states the computation and its limits.
+exits); latencies (p50/p95/max per tier and model); failures by kind; and, when the journal
+holds shadow-mode trades, the shadow comparison (docs/overseer.md, "Shadow mode", states the
+computation and its limits).
 """
 
 from __future__ import annotations
@@ -84,8 +81,8 @@ def latencies(con: sqlite3.Connection) -> list[dict[str, Any]]:
 
 
 def failures(con: sqlite3.Connection) -> list[dict[str, Any]]:
-    """Calls that gave no usable answer, by outcome (the example error made safe to show:
-    it may quote the provider or the model)."""
+    """Calls that gave no usable answer, by outcome (the example, which may quote the provider
+    or the model, made safe to show)."""
     rows = con.execute(
         "SELECT outcome, COUNT(*) AS n, MAX(error) AS example FROM calls"
         " WHERE outcome NOT IN ('ok','cache_hit') GROUP BY outcome ORDER BY n DESC"

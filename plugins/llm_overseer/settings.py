@@ -59,8 +59,6 @@ class TiersSettings(_Strict):
 
     def by_number(self, tier: int) -> TierSettings:
         """Return the settings of tier 1, 2 or 3."""
-        if tier not in (1, 2, 3):
-            raise ValueError(f"tier must be 1, 2 or 3, got {tier!r}")
         return getattr(self, f"tier{tier}")
 
 
@@ -141,9 +139,7 @@ class DecisionSettings(_Strict):
     multiplier_band: float = Field(default=0.1, ge=0.0, le=1.0)
     #: A stop-distance change smaller than this is ignored.
     stop_band: float = Field(default=0.002, ge=0.0, le=1.0)
-    #: A risk-*increasing* change (higher multiplier, lifting a pause, looser stop) is only
-    #: accepted once the previous value has been in force this long. Risk-reducing changes
-    #: apply at once.
+    #: How long a value stays before a risk-increasing change may replace it (see ``store``).
     min_hold_minutes: float = Field(default=30.0, ge=0.0, le=24 * 60)
 
     _ordered_fields = (("default_ttl_minutes", "max_ttl_minutes"),)

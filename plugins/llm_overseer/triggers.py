@@ -89,18 +89,16 @@ class Scheduler:
         found = self.triggers(features, portfolio)
         # Event-like triggers wait in ``pending`` through a cooldown; state-like ones recur.
         for tier in (3, 2):
-            for reason in found[tier]:
-                if reason not in sched.pending[tier]:
-                    sched.pending[tier].append(reason)
-        for tier in (3, 2):
-            if sched.pending[tier] and self._cooled(sched, tier, now):
+            pending = sched.pending[tier]
+            pending.extend(r for r in found[tier] if r not in pending)
+            if pending and self._cooled(sched, tier, now):
                 reasons = tuple(sched.pending[tier])
                 sched.pending[tier] = []
                 if tier == 3:
                     sched.pending[2] = []
                 self._mark(sched, tier, now)
                 return DueCall(features.pair, tier, reasons)
-        if self._cooled(sched, 1, now) and not _recent(sched, now, self._interval[1]):
+        if self._cooled(sched, 1, now):
             self._mark(sched, 1, now)
             return DueCall(features.pair, 1, ("schedule",))
         return None
@@ -115,8 +113,3 @@ class Scheduler:
         # A higher-tier review also counts as this round's routine monitoring.
         if tier > 1:
             sched.last_call[1] = now
-
-
-def _recent(sched: _PairSchedule, now: datetime, interval: timedelta) -> bool:
-    last = max(sched.last_call.values(), default=None)
-    return last is not None and now - last < interval

@@ -71,12 +71,8 @@ class Worker:
         with self._keys_lock:
             return not self._keys
 
-    def stop(self, timeout: float = 2.0) -> None:
-        """Ask the thread to stop and wait up to ``timeout`` seconds for it."""
+    def stop(self, timeout: float = 2.0) -> bool:
+        """Ask the thread to stop and wait up to ``timeout`` seconds; True once it ended."""
         self.stop_event.set()
         self._thread.join(timeout)
-
-    @property
-    def alive(self) -> bool:
-        """True while the thread runs."""
-        return self._thread.is_alive()
+        return not self._thread.is_alive()
