@@ -300,7 +300,7 @@ class Overseer:
             due = self.scheduler.due(market, portfolio, now)
             if due is None:
                 continue
-            if self.mode == "llm" and self._budget_day != day_of(self.clock()):
+            if self.mode == "llm" and not self._budget_spent_today():
                 if due.tier == 3:
                     # Emergencies get the rules' protection at once; the model refines it.
                     self.apply(rules_proposals(market, portfolio, self.settings), now)
@@ -343,6 +343,9 @@ class Overseer:
                 pair,
                 column,
             )
+
+    def _budget_spent_today(self) -> bool:
+        return self._budget_day is not None and self._budget_day == day_of(self.clock())
 
     def _announce_escalation(self, due: DueCall, by: str) -> None:
         if self.live:
