@@ -137,8 +137,11 @@ class ReplayFeed:
             self.store.clear()
             self._cursor = 0
         self._last = now
-        while self._cursor < len(self.decisions) and self.decisions[self._cursor][0] <= now:
-            self.store.apply(self.decisions[self._cursor][1], self.decisions[self._cursor][0])
+        while self._cursor < len(self.decisions):
+            ts, proposal = self.decisions[self._cursor]
+            if ts > now:
+                break
+            self.store.apply(proposal, ts)
             self._cursor += 1
 
 

@@ -108,10 +108,11 @@ class DecisionStore:
                 changed = _diff_vs_neutral(proposal, self.neutral()) or ("refreshed",)
                 held: tuple[str, ...] = ()
             else:
-                state, changed, held = self._merge(old, proposal, now)
-            self._states[proposal.scope] = replace(
-                state, expires_at=expires, reason=proposal.reason, source=proposal.source
-            )
+                merged, changed, held = self._merge(old, proposal, now)
+                state = replace(
+                    merged, expires_at=expires, reason=proposal.reason, source=proposal.source
+                )
+            self._states[proposal.scope] = state
             return ApplyOutcome(changed, held, expires)
 
     def _merge(

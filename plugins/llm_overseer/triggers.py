@@ -92,7 +92,7 @@ class Scheduler:
             pending = sched.pending[tier]
             pending.extend(r for r in found[tier] if r not in pending)
             if pending and self._cooled(sched, tier, now):
-                reasons = tuple(sched.pending[tier])
+                reasons = tuple(pending)
                 sched.pending[tier] = []
                 if tier == 3:
                     sched.pending[2] = []
